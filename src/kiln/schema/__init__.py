@@ -1,0 +1,1 @@
+"""Resource property and attribute schemas: the vocabulary shared by templates and plugins."""

@@ -1,0 +1,65 @@
+"""Values that stand in for data not known yet, shared by schema and template code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class Unknown:
+    """A value that exists only once a resource has been created.
+
+    Functions that need a concrete argument turn into an Unknown themselves
+    (Terraform's "known after apply"), so a template can be rendered and
+    validated before anything exists.
+    """
+
+    __slots__ = ("description",)
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"<known after create: {self.description}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.description == self.description
+
+    def __hash__(self) -> int:
+        return hash(("Unknown", self.description))
+
+
+class _Absent:
+    """Marks a value that removes itself from its enclosing map or list.
+
+    Produced by CloudFormation's ``AWS::NoValue`` and by HOT's two-argument
+    ``if`` (2021-04-16) whose condition is false.
+    """
+
+    _instance: ClassVar[_Absent | None] = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT = _Absent()
+
+
+def contains_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(k) or contains_unknown(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_unknown(item) for item in value)
+    return False
+
+

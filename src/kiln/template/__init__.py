@@ -1,0 +1,1 @@
+"""The template language: pure parsing, functions and validation with no I/O."""

@@ -1,0 +1,1 @@
+"""Intrinsic functions of HOT and CloudFormation, one module per family."""
