@@ -6,6 +6,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
+class ValueNotKnown(Exception):
+    """Raised when code needs a concrete value but holds an :class:`Unknown`.
+
+    Template functions let it propagate so that the whole call becomes
+    Unknown; truth-testing an Unknown raises it, so ``if unknown:`` can never
+    silently pick a branch.
+    """
+
+
 class Unknown:
     """A value that exists only once a resource has been created.
 
@@ -27,6 +36,9 @@ class Unknown:
 
     def __hash__(self) -> int:
         return hash(("Unknown", self.description))
+
+    def __bool__(self) -> bool:
+        raise ValueNotKnown(self.description)
 
 
 class _Absent:
@@ -61,5 +73,3 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(contains_unknown(item) for item in value)
     return False
-
-
