@@ -11,9 +11,8 @@ import enum
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
-PathSegment = Union[str, int]
+PathSegment = str | int
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_:\-]*$")
 

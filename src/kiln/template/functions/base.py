@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from kiln.config import TemplateLimits
 from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
-from kiln.schema.values import ABSENT, Unknown, contains_unknown
+from kiln.schema.values import ABSENT, Unknown, ValueNotKnown, contains_unknown
 
 __all__ = [
     "ABSENT",
@@ -92,8 +92,8 @@ class Scope(Protocol):
         """``metadata``, ``deletion_policy`` or ``update_policy`` of the parent resource."""
 
 
-class NeedsKnownValue(Exception):
-    """Internal signal: an argument was Unknown; the call evaluates to Unknown."""
+#: Internal signal: an argument was Unknown, so the call evaluates to Unknown.
+NeedsKnownValue = ValueNotKnown
 
 
 class Resolver:
@@ -185,10 +185,14 @@ class Function(abc.ABC):
             return f"{self.name} {args}"
         return f"{self.name} at {self.path}"
 
-    def error(self, message: str, code: str = "F3004", at: TemplatePath | None = None) -> EvaluationError:
+    def error(
+        self, message: str, code: str = "F3004", at: TemplatePath | None = None
+    ) -> EvaluationError:
         return EvaluationError(code, f"{self.name}: {message}", at or self.args_path)
 
-    def diagnostic(self, message: str, code: str = "F3003", at: TemplatePath | None = None) -> Diagnostic:
+    def diagnostic(
+        self, message: str, code: str = "F3003", at: TemplatePath | None = None
+    ) -> Diagnostic:
         return Diagnostic(code, f"{self.name}: {message}", at or self.args_path, Severity.ERROR)
 
     def __repr__(self) -> str:

@@ -1,0 +1,1 @@
+"""A generic directed-graph toolkit: no knowledge of resources or templates."""

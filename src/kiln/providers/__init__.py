@@ -1,0 +1,1 @@
+"""The resource plugin SDK: what providers implement and how they are found."""

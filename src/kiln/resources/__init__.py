@@ -1,0 +1,1 @@
+"""Built-in resource types, one module per type, grouped by namespace."""
