@@ -30,7 +30,8 @@ class TemplatePath(tuple[PathSegment, ...]):
         return super().__new__(cls, tuple(segments))
 
     def __truediv__(self, segment: PathSegment) -> TemplatePath:
-        return TemplatePath((*self, segment))
+        # tuple.__new__ directly: paths are built for every node of a template.
+        return tuple.__new__(TemplatePath, (*self, segment))
 
     def join(self, other: Iterable[PathSegment]) -> TemplatePath:
         return TemplatePath((*self, *other))

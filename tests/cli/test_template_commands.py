@@ -32,7 +32,7 @@ def test_example_validates_and_renders_without_showing_the_secret() -> None:
     assert "correct-horse" not in run.stdout + run.stderr
     assert "admin_password: '******'" in run.stdout
     assert "log_level: debug" in run.stdout
-    assert "- shop-web-1" in run.stdout
+    assert "- shop-web-a" in run.stdout
 
 
 def test_errors_are_printed_one_per_line_with_location(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_errors_are_printed_one_per_line_with_location(tmp_path: Path) -> None:
     assert lines[:2] == [
         f"{template}:6:15 F3001 resources.web.properties.value.str_split str_split is not available in "
         "heat_template_version 2015-04-30: it was introduced in 2015-10-15",
-        f"{template}:9:19 R4008 resources.db.depends_on[0] depends on resource 'wbe', which is not defined",
+        f"{template}:9:18 R4008 resources.db.depends_on[0] depends on resource 'wbe', which is not defined",
     ]
     assert lines[-1] == f"{template}: 2 errors, 0 warnings"
 
@@ -121,7 +121,7 @@ def test_environment_and_parameters_are_applied(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout
     assert "log_level: warning" in run.stdout
-    assert "- shop-web-3" in run.stdout
+    assert "- shop-web-c" in run.stdout
     assert "production_only: shop is live" in run.stdout
 
 

@@ -140,7 +140,7 @@ class _Validator:
         message = f"property '{name}' is deprecated"
         if status.message:
             message += f": {status.message}"
-        self.report(DEPRECATED_PROPERTY, message, path, Severity.WARNING)
+        self.report(DEPRECATED_PROPERTY, message, path, Severity.INFO)
 
 
 def _unknown_message(key: str, properties: Mapping[str, PropertySchema]) -> str:

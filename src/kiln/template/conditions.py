@@ -64,3 +64,6 @@ def is_enabled(resolver: Resolver, node: Any, path: Any) -> Any:
         return condition_value(resolver, node, path)
     except ValueNotKnown:
         return Unknown(f"condition at {path}")
+    except EvaluationError:
+        # Reported where the condition is checked (references, condition section).
+        return Unknown(f"condition at {path}")

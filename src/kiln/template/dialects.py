@@ -13,9 +13,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kiln.errors import Diagnostic, Severity, TemplatePath
-from kiln.template.functions import cfn_core, cfn_logic, hot_collections, hot_core, hot_logic
-from kiln.template.functions import hot_strings
+from kiln.errors import Diagnostic, PathSegment, Severity, TemplatePath
+from kiln.template.functions import (
+    cfn_core,
+    cfn_logic,
+    hot_collections,
+    hot_core,
+    hot_logic,
+    hot_strings,
+)
 from kiln.template.functions.base import Function, Removed
 
 FunctionTable = Mapping[str, type[Function]]
@@ -206,15 +212,29 @@ class Dialect:
 
     def parse(self, data: Any, path: TemplatePath, mode: ParseMode = "value") -> Any:
         """Turn plain data into a tree where every call is a Function instance."""
+        return self._parse(data, list(path), mode)
+
+    def _parse(self, data: Any, segments: list[PathSegment], mode: ParseMode) -> Any:
+        # Paths are only materialised for calls: a template has far more nodes than calls.
         if isinstance(data, dict):
             if len(data) == 1:
                 ((key, value),) = data.items()
                 table = self.functions if mode == "value" else self.condition_functions
                 if isinstance(key, str) and key in table:
-                    return self._make_call(table[key], key, value, path, mode)
-            return {key: self.parse(value, path / key, mode) for key, value in data.items()}
+                    return self._make_call(table[key], key, value, TemplatePath(segments), mode)
+            parsed: dict[Any, Any] = {}
+            for key, value in data.items():
+                segments.append(key)
+                parsed[key] = self._parse(value, segments, mode)
+                segments.pop()
+            return parsed
         if isinstance(data, list):
-            return [self.parse(item, path / index, mode) for index, item in enumerate(data)]
+            items: list[Any] = []
+            for index, item in enumerate(data):
+                segments.append(index)
+                items.append(self._parse(item, segments, mode))
+                segments.pop()
+            return items
         return data
 
     def parse_condition(self, data: Any, path: TemplatePath) -> Any:
@@ -236,6 +256,13 @@ class Dialect:
 
     def unavailable_calls(self, data: Any, path: TemplatePath) -> Iterator[Diagnostic]:
         """Single-key maps naming a function this version lacks but another has."""
+        found: list[Diagnostic] = []
+        self._find_unavailable(data, list(path), found)
+        return iter(found)
+
+    def _find_unavailable(
+        self, data: Any, segments: list[PathSegment], found: list[Diagnostic]
+    ) -> None:
         if isinstance(data, dict):
             if len(data) == 1:
                 key = next(iter(data))
@@ -245,25 +272,46 @@ class Dialect:
                     and key not in self.condition_functions
                     and key in self.known_elsewhere
                 ):
-                    yield Diagnostic(
-                        "F3001",
-                        f"{key} is not available in {self.version_key} {self.version}: "
-                        f"it was introduced in {self.known_elsewhere[key]}",
-                        path / key,
-                        Severity.ERROR,
+                    found.append(
+                        Diagnostic(
+                            "F3001",
+                            f"{key} is not available in {self.version_key} {self.version}: "
+                            f"it was introduced in {self.known_elsewhere[key]}",
+                            TemplatePath((*segments, key)),
+                            Severity.ERROR,
+                        )
                     )
             for key, value in data.items():
-                yield from self.unavailable_calls(value, path / key)
+                segments.append(key)
+                self._find_unavailable(value, segments, found)
+                segments.pop()
         elif isinstance(data, list):
             for index, item in enumerate(data):
-                yield from self.unavailable_calls(item, path / index)
+                segments.append(index)
+                self._find_unavailable(item, segments, found)
+                segments.pop()
 
 
 _HOT_SECTIONS = frozenset(
-    {"heat_template_version", "description", "parameter_groups", "parameters", "resources", "outputs"}
+    {
+        "heat_template_version",
+        "description",
+        "parameter_groups",
+        "parameters",
+        "resources",
+        "outputs",
+    }
 )
 _HOT_RESOURCE_KEYS = frozenset(
-    {"type", "properties", "metadata", "depends_on", "deletion_policy", "update_policy", "description"}
+    {
+        "type",
+        "properties",
+        "metadata",
+        "depends_on",
+        "deletion_policy",
+        "update_policy",
+        "description",
+    }
 )
 _HOT_PARAMETER_KEYS = frozenset(
     {"type", "label", "description", "default", "hidden", "constraints", "immutable"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kiln.errors import Diagnostic, TemplatePath
@@ -20,7 +21,7 @@ from kiln.template.dialects import (
     Dialect,
     hot_dialect,
 )
-from kiln.template.functions.base import Function, iter_functions
+from kiln.template.functions.base import Function, Reference, iter_functions
 from kiln.template.source import Document
 
 #: HOT key -> CFN key for the parts of a resource or output both formats share.
@@ -112,9 +113,23 @@ class Template:
         for name, condition in self.conditions.items():
             yield self.section_path("conditions") / name, condition
 
+    @cached_property
+    def function_calls(self) -> tuple[tuple[TemplatePath, Function], ...]:
+        """Every call with the path of the body it sits in; computed once."""
+        return tuple(
+            (path, function) for path, node in self.parsed_nodes() for function in iter_functions(node)
+        )
+
+    @cached_property
+    def references(self) -> tuple[tuple[TemplatePath, Reference], ...]:
+        """Every reference with the path of the body it sits in; computed once."""
+        return tuple(
+            (path, reference) for path, function in self.function_calls for reference in function.references()
+        )
+
     def functions(self) -> Iterator[Function]:
-        for _, node in self.parsed_nodes():
-            yield from iter_functions(node)
+        for _, function in self.function_calls:
+            yield function
 
 
 def detect_dialect(data: Any) -> tuple[Dialect | None, list[Diagnostic]]:

@@ -45,20 +45,20 @@ def references_in(node: object) -> Iterator[Reference]:
 
 def resource_dependencies(template: Template) -> list[Dependency]:
     """Implicit (get_resource, get_attr, Ref, Fn::GetAtt, Fn::Sub) and explicit edges."""
+    owners = {
+        resource.path / template.key(key): resource.name
+        for resource in template.resources.values()
+        for key in ("properties", "metadata", "update_policy")
+    }
+    owners.update({resource.path / "external_id": resource.name for resource in template.resources.values()})
     dependencies: list[Dependency] = []
+    for body_path, reference in template.references:
+        source = owners.get(body_path)
+        if source is None or reference.kind not in ("resource", "attribute", "ref"):
+            continue
+        if reference.name in template.resources:
+            dependencies.append(Dependency(source, reference.name, reference.path))
     for resource in template.resources.values():
-        for node in (
-            resource.properties,
-            resource.metadata,
-            resource.update_policy,
-            resource.external_id,
-        ):
-            for reference in references_in(node):
-                if (
-                    reference.kind in ("resource", "attribute", "ref")
-                    and reference.name in template.resources
-                ):
-                    dependencies.append(Dependency(resource.name, reference.name, reference.path))
         for target, path in zip(resource.depends_on, resource.depends_on_paths, strict=True):
             dependencies.append(Dependency(resource.name, target, path))
     return dependencies
@@ -80,11 +80,11 @@ def check_references(
     """Every reference to an undefined name, and every dependency cycle, whole."""
     checker = _ReferenceChecker(template, files, parameter_names)
     diagnostics: list[Diagnostic] = []
-    for _, node in template.parsed_nodes():
-        for reference in references_in(node):
-            diagnostic = checker.check(reference)
-            if diagnostic is not None:
-                diagnostics.append(diagnostic)
+    for _, reference in template.references:
+        diagnostic = checker.check(reference)
+        if diagnostic is not None:
+            diagnostics.append(diagnostic)
+    diagnostics.extend(_condition_names(template))
     diagnostics.extend(_depends_on_targets(template))
     diagnostics.extend(_cycles(template))
     return diagnostics
@@ -132,6 +132,21 @@ class _ReferenceChecker:
 
         close = difflib.get_close_matches(name, list(known), n=1)
         return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _condition_names(template: Template) -> Iterator[Diagnostic]:
+    """``condition: name`` on resources and outputs, and names used as whole conditions."""
+    named: list[tuple[object, TemplatePath]] = []
+    for resource in template.resources.values():
+        named.append((resource.condition, resource.path / template.key("condition")))
+    for output in template.outputs.values():
+        named.append((output.condition, output.path / template.key("condition")))
+    if template.kind == "hot":
+        for name, node in template.conditions.items():
+            named.append((node, template.section_path("conditions") / name))
+    for node, path in named:
+        if isinstance(node, str) and node not in template.conditions:
+            yield _error("R4003", f"condition {node!r} is not defined", path)
 
 
 def _depends_on_targets(template: Template) -> Iterator[Diagnostic]:

@@ -17,9 +17,8 @@ from kiln.schema.registry import SchemaRegistry
 from kiln.schema.resource_schema import ResourceSchema
 from kiln.template.conditions import ConditionValues, is_enabled
 from kiln.template.environment import Environment
-from kiln.template.functions.base import Resolver
+from kiln.template.functions.base import Resolver, Unknown
 from kiln.template.model import ResourceDeclaration, Template
-from kiln.template.references import references_in
 
 #: Attributes every Heat resource has besides its schema's.
 COMMON_ATTRIBUTES = frozenset({"show"})
@@ -70,6 +69,21 @@ class _ResourceChecker:
         except EvaluationError as error:
             return None, [error.diagnostic()]
 
+    def evaluate_properties(self, properties: Any) -> tuple[Any, list[Diagnostic]]:
+        """Each property on its own, so one failing function hides no other problem."""
+        if not isinstance(properties, dict):
+            return self.evaluate(properties)
+        values: dict[Any, Any] = {}
+        diagnostics: list[Diagnostic] = []
+        for name, node in properties.items():
+            value, found = self.evaluate({name: node})
+            if found:
+                diagnostics += found
+                values[name] = Unknown(f"property {name}")
+            elif isinstance(value, dict):
+                values.update(value)
+        return values, diagnostics
+
     def resource(
         self, resource: ResourceDeclaration
     ) -> tuple[ResourceSchema | None, list[Diagnostic]]:
@@ -89,12 +103,11 @@ class _ResourceChecker:
         if enabled is False:
             return schema, diagnostics
         properties_path = resource.path / self.template.key("properties")
-        values, found = self.evaluate(resource.properties)
+        values, found = self.evaluate_properties(resource.properties)
         diagnostics += found
-        _, found = self.evaluate(resource.metadata)
-        diagnostics += found
-        if schema is not None and not found:
-            _, property_diagnostics = validate_properties(schema, values or {}, self.registry)
+        diagnostics += self.evaluate(resource.metadata)[1]
+        if schema is not None:
+            _, property_diagnostics = validate_properties(schema, values, self.registry)
             diagnostics += [d.under(properties_path) for d in property_diagnostics]
         return schema, diagnostics
 
@@ -140,20 +153,19 @@ def _attribute_references(
     template: Template, schemas: dict[str, ResourceSchema]
 ) -> Iterator[Diagnostic]:
     """``get_attr``/``Fn::GetAtt`` naming an attribute the resource's schema lacks."""
-    for _, node in template.parsed_nodes():
-        for reference in references_in(node):
-            if reference.kind != "attribute" or reference.attribute is None:
-                continue
-            schema = schemas.get(reference.name)
-            if schema is None or schema.dynamic_attributes:
-                continue
-            attribute = reference.attribute
-            if attribute in schema.attributes or attribute in COMMON_ATTRIBUTES:
-                continue
-            known = ", ".join(sorted(schema.attributes)) or "none"
-            yield Diagnostic(
-                "R4007",
-                f"resource {reference.name!r} ({schema.type_name}) has no attribute {attribute!r} "
-                f"(attributes: {known})",
-                reference.path,
-            )
+    for _, reference in template.references:
+        if reference.kind != "attribute" or reference.attribute is None:
+            continue
+        schema = schemas.get(reference.name)
+        if schema is None or schema.dynamic_attributes:
+            continue
+        attribute = reference.attribute
+        if attribute in schema.attributes or attribute in COMMON_ATTRIBUTES:
+            continue
+        known = ", ".join(sorted(schema.attributes)) or "none"
+        yield Diagnostic(
+            "R4007",
+            f"resource {reference.name!r} ({schema.type_name}) has no attribute {attribute!r} "
+            f"(attributes: {known})",
+            reference.path,
+        )

@@ -7,6 +7,7 @@ located diagnostics, and hidden parameter values are scrubbed from all of them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,8 +125,10 @@ def validate_template(
     template_diagnostics += check_resources(
         loaded, stage.resolver(), environment, registry, files, lint
     )
+    if lint:
+        template_diagnostics = [_as_warning(d) if d.code in _LINT_WARNINGS else d for d in template_diagnostics]
     redactor = Redactor(stage.secrets())
-    located = [redactor.diagnostic(d) for d in _locate(template_diagnostics, document)]
+    located = [redactor.diagnostic(d) for d in _unique(_locate(template_diagnostics, document))]
     return ValidationResult(
         diagnostics=sorted(diagnostics + located, key=_order),
         template=loaded,
@@ -236,6 +239,7 @@ def _load_environments(
 ) -> tuple[Environment, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     environments: list[Environment] = []
+    documents: list[Document] = []
     for source in sources:
         try:
             document = parse_document(source.text, source.name, limits)
@@ -245,15 +249,56 @@ def _load_environments(
         environment, found = parse_environment(document.data)
         diagnostics += _locate(found, document)
         environments.append(environment)
+        documents.append(document)
     merged, found = merge_environments(environments)
-    diagnostics += [
-        d.located(None, sources[-1].name if sources else "<environment>") for d in found
-    ]
+    for diagnostic in found:
+        # Merge problems are reported as [index].parameters.name: locate them
+        # in the environment file they came from.
+        index = diagnostic.path[0] if diagnostic.path else None
+        if isinstance(index, int) and 0 <= index < len(documents):
+            relative = Diagnostic(
+                diagnostic.code,
+                diagnostic.message,
+                TemplatePath(diagnostic.path[1:]),
+                diagnostic.severity,
+            )
+            diagnostics += _locate([relative], documents[index])
+        else:
+            diagnostics.append(diagnostic.located(None, documents[-1].name if documents else None))
     return merged, diagnostics
 
 
 def _locate(diagnostics: Sequence[Diagnostic], document: Document) -> list[Diagnostic]:
     return [d.located(document.source_map.span(d.path), document.name) for d in diagnostics]
+
+
+#: Provider vocabulary (custom constraints) that lint mode reports as warnings,
+#: like unknown resource types: a provider installed later supplies them.
+_LINT_WARNINGS = frozenset({"V5004", "S6006"})
+
+
+def _as_warning(diagnostic: Diagnostic) -> Diagnostic:
+    return Diagnostic(
+        diagnostic.code, diagnostic.message, diagnostic.path, Severity.WARNING, diagnostic.span, diagnostic.source
+    )
+
+
+_FUNCTION_PREFIX = re.compile(r"^[A-Za-z_:]+: ")
+
+
+def _unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """Drop repeats: a reference check and the evaluation of the same call can
+    both notice an undefined name, one message extending the other."""
+    kept: dict[tuple[str, TemplatePath], list[str]] = {}
+    unique: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        messages = kept.setdefault((diagnostic.code, diagnostic.path), [])
+        message = _FUNCTION_PREFIX.sub("", diagnostic.message)
+        if any(message.startswith(m) or m.startswith(message) for m in messages):
+            continue
+        messages.append(message)
+        unique.append(diagnostic)
+    return unique
 
 
 def _order(diagnostic: Diagnostic) -> tuple[str, int, int, str]:

@@ -250,7 +250,7 @@ SERVER_CASES = [
         {**BASE, "legacy": "x", "metadata": {"a": "b"}, "count": 1},
         [
             Diagnostic(
-                "S6008", "property 'legacy' is deprecated: use name", at("legacy"), Severity.WARNING
+                "S6008", "property 'legacy' is deprecated: use name", at("legacy"), Severity.INFO
             )
         ],
         id="deprecated-warning",
