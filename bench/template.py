@@ -111,9 +111,8 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for row in rows:
-        print(
-            f"{row['parse_and_validate_seconds_median']:8.4f}s  {row['resources']:5} resources  {row['template']}"
-        )
+        seconds = row["parse_and_validate_seconds_median"]
+        print(f"{seconds:8.4f}s  {row['resources']:5} resources  {row['template']}")
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0
 

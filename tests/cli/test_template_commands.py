@@ -52,9 +52,11 @@ def test_errors_are_printed_one_per_line_with_location(tmp_path: Path) -> None:
     assert run.returncode == 1
     lines = run.stdout.splitlines()
     assert lines[:2] == [
-        f"{template}:6:15 F3001 resources.web.properties.value.str_split str_split is not available in "
-        "heat_template_version 2015-04-30: it was introduced in 2015-10-15",
-        f"{template}:9:18 R4008 resources.db.depends_on[0] depends on resource 'wbe', which is not defined",
+        f"{template}:6:15 F3001 resources.web.properties.value.str_split "
+        "str_split is not available in heat_template_version 2015-04-30: "
+        "it was introduced in 2015-10-15",
+        f"{template}:9:18 R4008 resources.db.depends_on[0] "
+        "depends on resource 'wbe', which is not defined",
     ]
     assert lines[-1] == f"{template}: 2 errors, 0 warnings"
 

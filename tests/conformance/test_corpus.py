@@ -22,8 +22,10 @@ from kiln.template.validate import ValidationResult, validate_template
 
 HERE = Path(__file__).resolve().parent
 REGISTRY = load_schema_registry()
-PROVIDER_VOCABULARY = {"S6001": "unknown_resource_types.txt", "V5004": "unknown_custom_constraints.txt",
-                       "S6006": "unknown_custom_constraints.txt",
+PROVIDER_VOCABULARY = {
+    "S6001": "unknown_resource_types.txt",
+    "V5004": "unknown_custom_constraints.txt",
+    "S6006": "unknown_custom_constraints.txt",
 }
 SEEN: dict[str, set[str]] = {name: set() for name in set(PROVIDER_VOCABULARY.values())}
 
@@ -55,7 +57,11 @@ def _quoted_name(message: str) -> str:
 def _validate(entry: dict[str, object]) -> ValidationResult:
     case = load_case(entry)
     return validate_template(
-        case.template, registry=REGISTRY, environments=case.environments, files=case.files, lint=True
+        case.template,
+        registry=REGISTRY,
+        environments=case.environments,
+        files=case.files,
+        lint=True,
     )
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from golden import cases, expected_path, run_case
 
 

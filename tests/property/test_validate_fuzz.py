@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kiln.errors import Diagnostic
 from kiln.providers.registry import load_schema_registry
-from kiln.template.dialects import CFN_FUNCTIONS, HOT_ALIASES, HOT_VERSIONS, HOT_DIALECTS
+from kiln.template.dialects import CFN_FUNCTIONS, HOT_ALIASES, HOT_DIALECTS, HOT_VERSIONS
 from kiln.template.render import render_resolved
 from kiln.template.validate import SourceText, ValidationResult, validate_template
 
@@ -111,7 +111,7 @@ def hot_templates(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def cfn_templates(draw: st.DrawFn) -> dict[str, Any]:
-    value = values(sorted(CFN_FUNCTIONS) + ["Fn::Equals", "Fn::And", "Condition"])
+    value = values([*sorted(CFN_FUNCTIONS), "Fn::Equals", "Fn::And", "Condition"])
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": draw(

@@ -66,10 +66,16 @@ ABSENT = _Absent()
 
 
 def contains_unknown(value: Any) -> bool:
-    if isinstance(value, Unknown):
+    value_type = type(value)
+    if value_type is Unknown:
         return True
-    if isinstance(value, Mapping):
-        return any(contains_unknown(k) or contains_unknown(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
+    if value_type in _SCALARS:
+        return False
+    if value_type is list or value_type is tuple:
         return any(contains_unknown(item) for item in value)
+    if value_type is dict or isinstance(value, Mapping):
+        return any(contains_unknown(k) or contains_unknown(v) for k, v in value.items())
     return False
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})

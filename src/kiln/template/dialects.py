@@ -9,13 +9,14 @@ removed in 2014-10-16, ``Fn::Select`` in 2015-10-15).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kiln.errors import Diagnostic, PathSegment, Severity, TemplatePath
 from kiln.template.functions import (
     cfn_core,
+    cfn_extras,
     cfn_logic,
     hot_collections,
     hot_core,
@@ -54,15 +55,15 @@ CFN_VERSIONS: tuple[str, ...] = ("2010-09-09",)
 HEAT_CFN_VERSIONS: tuple[str, ...] = ("2012-12-12",)
 
 _CFN_IN_HOT_2013: FunctionTable = {
-    "Fn::GetAZs": cfn_core.GetAZs,
+    "Fn::GetAZs": cfn_extras.GetAZs,
     "Ref": cfn_core.Ref,
     "Fn::Select": cfn_core.Select,
     "Fn::Join": cfn_core.Join,
     "Fn::Split": cfn_core.Split,
-    "Fn::Replace": cfn_core.Replace,
+    "Fn::Replace": cfn_extras.Replace,
     "Fn::Base64": cfn_core.Base64,
-    "Fn::MemberListToMap": cfn_core.MemberListToMap,
-    "Fn::ResourceFacade": cfn_core.ResourceFacade,
+    "Fn::MemberListToMap": cfn_extras.MemberListToMap,
+    "Fn::ResourceFacade": cfn_extras.ResourceFacade,
 }
 _REMOVED_IN_2014 = {name: Removed for name in _CFN_IN_HOT_2013 if name != "Fn::Select"}
 
@@ -152,15 +153,15 @@ CFN_FUNCTIONS: FunctionTable = {
     "Fn::Sub": cfn_core.Sub,
     "Fn::Base64": cfn_core.Base64,
     "Fn::FindInMap": cfn_core.FindInMap,
-    "Fn::GetAZs": cfn_core.GetAZs,
+    "Fn::GetAZs": cfn_extras.GetAZs,
     "Fn::If": cfn_logic.If,
-    "Fn::Cidr": cfn_core.Cidr,
-    "Fn::Length": cfn_core.Length,
-    "Fn::ToJsonString": cfn_core.ToJsonString,
-    "Fn::ImportValue": cfn_core.ImportValue,
-    "Fn::Replace": cfn_core.Replace,
-    "Fn::MemberListToMap": cfn_core.MemberListToMap,
-    "Fn::ResourceFacade": cfn_core.ResourceFacade,
+    "Fn::Cidr": cfn_extras.Cidr,
+    "Fn::Length": cfn_extras.Length,
+    "Fn::ToJsonString": cfn_extras.ToJsonString,
+    "Fn::ImportValue": cfn_extras.ImportValue,
+    "Fn::Replace": cfn_extras.Replace,
+    "Fn::MemberListToMap": cfn_extras.MemberListToMap,
+    "Fn::ResourceFacade": cfn_extras.ResourceFacade,
 }
 
 CFN_CONDITION_FUNCTIONS: FunctionTable = {
@@ -175,9 +176,9 @@ CFN_CONDITION_FUNCTIONS: FunctionTable = {
     "Fn::Join": cfn_core.Join,
     "Fn::Split": cfn_core.Split,
     "Fn::Sub": cfn_core.Sub,
-    "Fn::Length": cfn_core.Length,
-    "Fn::ToJsonString": cfn_core.ToJsonString,
-    "Fn::GetAZs": cfn_core.GetAZs,
+    "Fn::Length": cfn_extras.Length,
+    "Fn::ToJsonString": cfn_extras.ToJsonString,
+    "Fn::GetAZs": cfn_extras.GetAZs,
     "Fn::Base64": cfn_core.Base64,
 }
 
@@ -210,86 +211,99 @@ class Dialect:
     def has_conditions(self) -> bool:
         return bool(self.condition_functions)
 
-    def parse(self, data: Any, path: TemplatePath, mode: ParseMode = "value") -> Any:
-        """Turn plain data into a tree where every call is a Function instance."""
-        return self._parse(data, list(path), mode)
+    def parse(
+        self,
+        data: Any,
+        path: TemplatePath,
+        mode: ParseMode = "value",
+        notes: ParseNotes | None = None,
+    ) -> Any:
+        """Turn plain data into a tree where every call is a Function instance.
 
-    def _parse(self, data: Any, segments: list[PathSegment], mode: ParseMode) -> Any:
+        ``notes`` collects, in the same single pass, every call made and every
+        single-key map naming a function this version lacks but another has.
+        """
+        return self._parse(data, list(path), mode, notes or ParseNotes())
+
+    def parse_condition(
+        self, data: Any, path: TemplatePath, notes: ParseNotes | None = None
+    ) -> Any:
+        return self.parse(data, path, "condition", notes)
+
+    def _parse(
+        self, data: Any, segments: list[PathSegment], mode: ParseMode, notes: ParseNotes
+    ) -> Any:
         # Paths are only materialised for calls: a template has far more nodes than calls.
-        if isinstance(data, dict):
+        data_type = type(data)
+        if data_type is dict:
             if len(data) == 1:
                 ((key, value),) = data.items()
                 table = self.functions if mode == "value" else self.condition_functions
-                if isinstance(key, str) and key in table:
-                    return self._make_call(table[key], key, value, TemplatePath(segments), mode)
+                if type(key) is str:
+                    if key in table:
+                        path = TemplatePath(segments)
+                        return self._make_call(table[key], key, value, path, mode, notes)
+                    self._note_unavailable(key, segments, notes)
             parsed: dict[Any, Any] = {}
             for key, value in data.items():
                 segments.append(key)
-                parsed[key] = self._parse(value, segments, mode)
+                parsed[key] = self._parse(value, segments, mode, notes)
                 segments.pop()
             return parsed
-        if isinstance(data, list):
+        if data_type is list:
             items: list[Any] = []
             for index, item in enumerate(data):
                 segments.append(index)
-                items.append(self._parse(item, segments, mode))
+                items.append(self._parse(item, segments, mode, notes))
                 segments.pop()
             return items
         return data
 
-    def parse_condition(self, data: Any, path: TemplatePath) -> Any:
-        return self.parse(data, path, "condition")
+    def _note_unavailable(self, key: str, segments: list[PathSegment], notes: ParseNotes) -> None:
+        if (
+            key in self.known_elsewhere
+            and key not in self.functions
+            and key not in self.condition_functions
+        ):
+            notes.unavailable.append(
+                Diagnostic(
+                    "F3001",
+                    f"{key} is not available in {self.version_key} {self.version}: "
+                    f"it was introduced in {self.known_elsewhere[key]}",
+                    TemplatePath((*segments, key)),
+                    Severity.ERROR,
+                )
+            )
 
     def _make_call(
-        self, cls: type[Function], name: str, value: Any, path: TemplatePath, mode: ParseMode
+        self,
+        cls: type[Function],
+        name: str,
+        value: Any,
+        path: TemplatePath,
+        mode: ParseMode,
+        notes: ParseNotes,
     ) -> Function:
         args_path = path / name
         positions = cls.condition_arguments
         if positions == "all":
-            args = self.parse(value, args_path, "condition")
+            args = self.parse(value, args_path, "condition", notes)
         elif positions == "first" and isinstance(value, list) and value:
-            args = [self.parse(value[0], args_path / 0, "condition")]
-            args += [self.parse(v, args_path / i, mode) for i, v in enumerate(value[1:], 1)]
+            args = [self.parse(value[0], args_path / 0, "condition", notes)]
+            args += [self.parse(v, args_path / i, mode, notes) for i, v in enumerate(value[1:], 1)]
         else:
-            args = self.parse(value, args_path, mode)
-        return cls(name, args, path, self.version)
+            args = self.parse(value, args_path, mode, notes)
+        call = cls(name, args, path, self.version)
+        notes.calls.append(call)
+        return call
 
-    def unavailable_calls(self, data: Any, path: TemplatePath) -> Iterator[Diagnostic]:
-        """Single-key maps naming a function this version lacks but another has."""
-        found: list[Diagnostic] = []
-        self._find_unavailable(data, list(path), found)
-        return iter(found)
 
-    def _find_unavailable(
-        self, data: Any, segments: list[PathSegment], found: list[Diagnostic]
-    ) -> None:
-        if isinstance(data, dict):
-            if len(data) == 1:
-                key = next(iter(data))
-                if (
-                    isinstance(key, str)
-                    and key not in self.functions
-                    and key not in self.condition_functions
-                    and key in self.known_elsewhere
-                ):
-                    found.append(
-                        Diagnostic(
-                            "F3001",
-                            f"{key} is not available in {self.version_key} {self.version}: "
-                            f"it was introduced in {self.known_elsewhere[key]}",
-                            TemplatePath((*segments, key)),
-                            Severity.ERROR,
-                        )
-                    )
-            for key, value in data.items():
-                segments.append(key)
-                self._find_unavailable(value, segments, found)
-                segments.pop()
-        elif isinstance(data, list):
-            for index, item in enumerate(data):
-                segments.append(index)
-                self._find_unavailable(item, segments, found)
-                segments.pop()
+@dataclass
+class ParseNotes:
+    """What one parsing pass found besides the parsed tree."""
+
+    calls: list[Function] = field(default_factory=list)
+    unavailable: list[Diagnostic] = field(default_factory=list)
 
 
 _HOT_SECTIONS = frozenset(

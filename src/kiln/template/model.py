@@ -9,7 +9,7 @@ pass reports everything wrong with the layout of a template.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -21,7 +21,7 @@ from kiln.template.dialects import (
     Dialect,
     hot_dialect,
 )
-from kiln.template.functions.base import Function, Reference, iter_functions
+from kiln.template.functions.base import Function, Reference
 from kiln.template.source import Document
 
 #: HOT key -> CFN key for the parts of a resource or output both formats share.
@@ -86,7 +86,8 @@ class Template:
     outputs: Mapping[str, OutputDeclaration]
     mappings: Mapping[str, Any]
     transform: Any = None
-    section_names: Mapping[str, str] = field(default_factory=dict)
+    #: Every call, with the path of the body it sits in, in parse order.
+    function_calls: tuple[tuple[TemplatePath, Function], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -114,17 +115,12 @@ class Template:
             yield self.section_path("conditions") / name, condition
 
     @cached_property
-    def function_calls(self) -> tuple[tuple[TemplatePath, Function], ...]:
-        """Every call with the path of the body it sits in; computed once."""
-        return tuple(
-            (path, function) for path, node in self.parsed_nodes() for function in iter_functions(node)
-        )
-
-    @cached_property
     def references(self) -> tuple[tuple[TemplatePath, Reference], ...]:
         """Every reference with the path of the body it sits in; computed once."""
         return tuple(
-            (path, reference) for path, function in self.function_calls for reference in function.references()
+            (path, reference)
+            for path, function in self.function_calls
+            for reference in function.references()
         )
 
     def functions(self) -> Iterator[Function]:

@@ -50,7 +50,9 @@ def resource_dependencies(template: Template) -> list[Dependency]:
         for resource in template.resources.values()
         for key in ("properties", "metadata", "update_policy")
     }
-    owners.update({resource.path / "external_id": resource.name for resource in template.resources.values()})
+    owners.update(
+        {resource.path / "external_id": resource.name for resource in template.resources.values()}
+    )
     dependencies: list[Dependency] = []
     for body_path, reference in template.references:
         source = owners.get(body_path)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.errors import Diagnostic, Severity, TemplatePath
-from kiln.template.dialects import Dialect
+from kiln.template.dialects import Dialect, ParseNotes
+from kiln.template.functions.base import Function
 from kiln.template.model import (
     OutputDeclaration,
     ResourceDeclaration,
@@ -47,7 +48,7 @@ def load_template(document: Document) -> tuple[Template | None, list[Diagnostic]
             "T2005", "the description must be a string", TemplatePath((builder.key("description"),))
         )
     conditions = {
-        name: dialect.parse_condition(body, TemplatePath((builder.key("conditions"), name)))
+        name: builder.parse(body, TemplatePath((builder.key("conditions"), name)), condition=True)
         for name, body in sections["conditions"].items()
     }
     resources = builder.resources(sections["resources"])
@@ -63,10 +64,9 @@ def load_template(document: Document) -> tuple[Template | None, list[Diagnostic]
         outputs=outputs,
         mappings=sections["mappings"],
         transform=data.get("Transform"),
+        function_calls=tuple(builder.calls),
     )
-    for path, raw in builder.raw_bodies:
-        builder.diagnostics.extend(dialect.unavailable_calls(raw, path))
-    for function in template.functions():
+    for _, function in builder.calls:
         builder.diagnostics.extend(function.check())
     return template, diagnostics + builder.diagnostics
 
@@ -75,7 +75,8 @@ class _Builder:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.diagnostics: list[Diagnostic] = []
-        self.raw_bodies: list[tuple[TemplatePath, Any]] = []
+        #: Every call, with the path of the body (properties, value...) it sits in.
+        self.calls: list[tuple[TemplatePath, Function]] = []
 
     def key(self, hot_name: str) -> str:
         return format_key(self.dialect, hot_name)
@@ -94,10 +95,11 @@ class _Builder:
         return value
 
     def parse(self, raw: Any, path: TemplatePath, condition: bool = False) -> Any:
-        self.raw_bodies.append((path, raw))
-        if condition:
-            return self.dialect.parse_condition(raw, path)
-        return self.dialect.parse(raw, path)
+        notes = ParseNotes()
+        parsed = self.dialect.parse(raw, path, "condition" if condition else "value", notes)
+        self.calls.extend((path, call) for call in notes.calls)
+        self.diagnostics.extend(notes.unavailable)
+        return parsed
 
     def resources(self, section: dict[str, Any]) -> dict[str, ResourceDeclaration]:
         declarations: dict[str, ResourceDeclaration] = {}

@@ -126,7 +126,9 @@ def validate_template(
         loaded, stage.resolver(), environment, registry, files, lint
     )
     if lint:
-        template_diagnostics = [_as_warning(d) if d.code in _LINT_WARNINGS else d for d in template_diagnostics]
+        template_diagnostics = [
+            _as_warning(d) if d.code in _LINT_WARNINGS else d for d in template_diagnostics
+        ]
     redactor = Redactor(stage.secrets())
     located = [redactor.diagnostic(d) for d in _unique(_locate(template_diagnostics, document))]
     return ValidationResult(
@@ -279,7 +281,12 @@ _LINT_WARNINGS = frozenset({"V5004", "S6006"})
 
 def _as_warning(diagnostic: Diagnostic) -> Diagnostic:
     return Diagnostic(
-        diagnostic.code, diagnostic.message, diagnostic.path, Severity.WARNING, diagnostic.span, diagnostic.source
+        diagnostic.code,
+        diagnostic.message,
+        diagnostic.path,
+        Severity.WARNING,
+        diagnostic.span,
+        diagnostic.source,
     )
 
 

@@ -109,19 +109,24 @@ class Resolver:
         self.limits = limits or TemplateLimits()
 
     def resolve(self, node: Any) -> Any:
-        if isinstance(node, Function):
-            return self.call(node)
-        if isinstance(node, Mapping):
+        # Concrete type checks: parsed templates hold only dicts, lists and scalars,
+        # and ABC isinstance checks dominate the cost of large templates.
+        node_type = type(node)
+        if node_type is dict:
             result: dict[Any, Any] = {}
             for key, value in node.items():
-                resolved_key = self.resolve(key) if isinstance(key, Function) else key
+                resolved_key = self.call(key) if isinstance(key, Function) else key
                 resolved = self.resolve(value)
                 if resolved is not ABSENT:
                     result[resolved_key] = resolved
             return result
-        if isinstance(node, (list, tuple)):
+        if node_type is list or node_type is tuple:
             items = (self.resolve(item) for item in node)
             return [item for item in items if item is not ABSENT]
+        if isinstance(node, Function):
+            return self.call(node)
+        if isinstance(node, Mapping):
+            return self.resolve(dict(node))
         return node
 
     def known(self, node: Any) -> Any:
@@ -221,11 +226,12 @@ def iter_functions(node: Any) -> Iterator[Function]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, Function):
-            yield current
-            stack.append(current.args)
-        elif isinstance(current, Mapping):
+        current_type = type(current)
+        if current_type is dict:
             stack.extend(reversed(list(current.values())))
             stack.extend(k for k in current if isinstance(k, Function))
-        elif isinstance(current, (list, tuple)):
+        elif current_type is list or current_type is tuple:
             stack.extend(reversed(current))
+        elif isinstance(current, Function):
+            yield current
+            stack.append(current.args)
