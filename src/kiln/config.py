@@ -19,6 +19,8 @@ class TemplateLimits:
 
     max_template_bytes: int = 512 * 1024
     max_resources_per_stack: int = 1000
+    #: Provider templates and nested stacks inside each other (Heat's max_nested_stack_depth).
+    max_stack_nesting_depth: int = 5
     #: Total nodes a document may expand to once YAML aliases are followed.
     max_document_nodes: int = 1_000_000
     #: Deepest nesting of mappings/sequences in one document.

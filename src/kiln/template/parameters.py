@@ -30,6 +30,7 @@ from kiln.schema.constraints import (
     check_all,
 )
 from kiln.schema.types import PropertyType, SchemaDefinitionError, parse_boolean_text, parse_number
+from kiln.schema.values import contains_unknown
 from kiln.template.parameter_types import (
     AWS_SPECIFIC_TYPES,
     CFN_TYPE_NAMES,
@@ -524,6 +525,11 @@ def resolve_parameter_values(
         if not found:
             message = f"parameter '{name}' has no value"
             diagnostics.append(Diagnostic(MISSING_VALUE, message, declaration.path))
+            continue
+        if contains_unknown(raw):
+            # Known only once another resource exists (a provider template's
+            # properties): nothing to convert or check yet.
+            values[name] = raw
             continue
         converted, converted_ok, problems = _check_value(declaration, raw, custom_constraints)
         diagnostics.extend(problems)

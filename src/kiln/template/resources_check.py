@@ -8,17 +8,23 @@ everything that can be known before creation is checked now.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
 from kiln.schema.properties import validate_properties
 from kiln.schema.registry import SchemaRegistry
-from kiln.schema.resource_schema import ResourceSchema
+from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
+from kiln.schema.types import PropertyType
 from kiln.template.conditions import ConditionValues, is_enabled
 from kiln.template.environment import Environment
 from kiln.template.functions.base import Resolver, Unknown
 from kiln.template.model import ResourceDeclaration, Template
+from kiln.template.resource_registry import ResolvedType
+
+if TYPE_CHECKING:
+    from kiln.template.validate import ValidationResult
 
 #: Attributes every Heat resource has besides its schema's.
 COMMON_ATTRIBUTES = frozenset({"show"})
@@ -31,8 +37,13 @@ def check_resources(
     registry: SchemaRegistry,
     files: Mapping[str, str],
     lint: bool,
+    nested: NestedValidator | None = None,
+    require_values: bool = False,
 ) -> list[Diagnostic]:
+    """``nested`` validates a provider template; None once nesting is too deep."""
     checker = _ResourceChecker(template, resolver, environment, registry, files, lint)
+    checker.nested = nested
+    checker.require_values = require_values
     diagnostics: list[Diagnostic] = []
     schemas: dict[str, ResourceSchema] = {}
     for resource in template.resources.values():
@@ -46,7 +57,53 @@ def check_resources(
     return diagnostics
 
 
+#: Validates a provider template given the properties its resource sets.
+NestedValidator = Callable[[str, Environment, Mapping[str, Any]], "ValidationResult"]
+
+
+def provider_schema(
+    type_name: str, result: ValidationResult, require_values: bool
+) -> ResourceSchema:
+    """A provider template's parameters are its properties, its outputs its attributes.
+
+    A parameter without a default is a required property only when values are
+    required (creating a stack): until then ``parameter_defaults`` may still
+    supply it, as they do for nested stacks in Heat.
+    """
+    properties = {
+        name: PropertySchema(
+            _PARAMETER_PROPERTY_TYPES.get(declaration.type_name, PropertyType.JSON),
+            declaration.description,
+            required=require_values and not declaration.has_default,
+        )
+        for name, declaration in result.declarations.items()
+    }
+    outputs = result.template.outputs if result.template else {}
+    return ResourceSchema(
+        type_name,
+        properties=properties,
+        attributes={name: AttributeSchema() for name in outputs},
+        dynamic_attributes=True,
+    )
+
+
+#: HOT/CFN parameter types -> the property types a provider resource accepts.
+_PARAMETER_PROPERTY_TYPES = {
+    "string": PropertyType.STRING,
+    "number": PropertyType.NUMBER,
+    "boolean": PropertyType.BOOLEAN,
+    "comma_delimited_list": PropertyType.LIST,
+    "json": PropertyType.JSON,
+    "String": PropertyType.STRING,
+    "Number": PropertyType.NUMBER,
+    "CommaDelimitedList": PropertyType.LIST,
+}
+
+
 class _ResourceChecker:
+    nested: NestedValidator | None = None
+    require_values: bool = False
+
     def __init__(
         self,
         template: Template,
@@ -95,10 +152,12 @@ class _ResourceChecker:
         )
         diagnostics = [d.under(type_path) if not d.path else d for d in diagnostics]
         if resolved.template is not None:
-            return None, diagnostics + self._provider_template(resolved.template, type_path)
-        schema = self.registry.get(resolved.type_name)
-        if schema is None:
-            diagnostics.append(self._unknown_type(resolved.type_name, resource.type, type_path))
+            schema, found = self._provider_template(resolved, resource, type_path)
+            diagnostics += found
+        else:
+            schema = self.registry.get(resolved.type_name)
+            if schema is None:
+                diagnostics.append(self._unknown_type(resolved.type_name, resource.type, type_path))
         enabled = is_enabled(self.resolver, resource.condition, resource.path)
         if enabled is False:
             return schema, diagnostics
@@ -120,16 +179,27 @@ class _ResourceChecker:
             Severity.WARNING if self.lint else Severity.ERROR,
         )
 
-    def _provider_template(self, location: str, path: TemplatePath) -> list[Diagnostic]:
-        if location in self.files:
-            return []
-        return [
-            Diagnostic(
-                "F3006",
-                f"provider template {location!r} is not in the files map sent with the template",
-                path,
-            )
-        ]
+    def _provider_template(
+        self, resolved: ResolvedType, resource: ResourceDeclaration, path: TemplatePath
+    ) -> tuple[ResourceSchema | None, list[Diagnostic]]:
+        """Validate the provider template itself, then take its parameters as the schema."""
+        location = resolved.template or ""
+        if location not in self.files:
+            message = f"provider template {location!r} is not in the files map sent with it"
+            return None, [Diagnostic("F3006", message, path)]
+        if self.nested is None:
+            message = f"provider templates are nested too deeply at {location!r}"
+            return None, [Diagnostic("L8003", message, path)]
+        registry = self.environment.resource_registry.for_nested(
+            resource.name, without=resolved.entry
+        )
+        environment = replace(self.environment, parameters={}, resource_registry=registry)
+        given = resource.properties if isinstance(resource.properties, dict) else {}
+        result = self.nested(location, environment, {name: Unknown(name) for name in given})
+        if result.template is None:
+            return None, result.diagnostics
+        schema = provider_schema(resource.type, result, self.require_values)
+        return schema, result.diagnostics
 
     def outputs(self) -> Iterator[Diagnostic]:
         for output in self.template.outputs.values():

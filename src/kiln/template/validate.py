@@ -101,11 +101,21 @@ def validate_template(
     require_parameter_values: bool = False,
     identity: StackIdentity | None = None,
     limits: TemplateLimits | None = None,
+    environment: Environment | None = None,
+    nesting_depth: int = 0,
 ) -> ValidationResult:
-    """Everything wrong with a template, located, in source order."""
+    """Everything wrong with a template, located, in source order.
+
+    ``environment`` (already merged) replaces ``environments`` when a caller
+    has one, as for provider templates, which are validated recursively down
+    to ``limits.max_nesting_depth`` levels.
+    """
     limits = limits or TemplateLimits()
     files = files or {}
-    environment, diagnostics = _load_environments(environments, limits)
+    if environment is None:
+        environment, diagnostics = _load_environments(environments, limits)
+    else:
+        diagnostics = []
     try:
         document = parse_document(template.text, template.name, limits)
     except ParseError as error:
@@ -122,8 +132,33 @@ def validate_template(
     template_diagnostics += stage.check_limits()
     template_diagnostics += list(condition_cycles(loaded))
     template_diagnostics += check_references(loaded, files, frozenset(stage.declarations))
+
+    def validate_nested(
+        location: str, nested_environment: Environment, properties: Mapping[str, Any]
+    ) -> ValidationResult:
+        return validate_template(
+            SourceText(location, files[location]),
+            registry=registry,
+            parameters=properties,
+            require_parameter_values=require_parameter_values,
+            files=files,
+            lint=lint,
+            identity=identity,
+            limits=limits,
+            environment=nested_environment,
+            nesting_depth=nesting_depth + 1,
+        )
+
+    nested = validate_nested if nesting_depth < limits.max_stack_nesting_depth else None
     template_diagnostics += check_resources(
-        loaded, stage.resolver(), environment, registry, files, lint
+        loaded,
+        stage.resolver(),
+        environment,
+        registry,
+        files,
+        lint,
+        nested,
+        require_parameter_values,
     )
     if lint:
         template_diagnostics = [
@@ -187,6 +222,13 @@ class _Stages:
             self.environment.parameter_defaults,
             self.registry.custom_constraints,
         )
+        supplied = {*given, *self.environment.parameters, *self.environment.parameter_defaults}
+        # Heat checks a default against its constraints only when the default is used.
+        diagnostics = [
+            d
+            for d in diagnostics
+            if not (d.code == "V5016" and len(d.path) > 1 and d.path[1] in supplied)
+        ]
         for diagnostic in value_diagnostics:
             if diagnostic.code == "V5001" and not require_values:
                 name = diagnostic.path[-1] if diagnostic.path else ""
@@ -296,10 +338,11 @@ _FUNCTION_PREFIX = re.compile(r"^[A-Za-z_:]+: ")
 def _unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     """Drop repeats: a reference check and the evaluation of the same call can
     both notice an undefined name, one message extending the other."""
-    kept: dict[tuple[str, TemplatePath], list[str]] = {}
+    kept: dict[tuple[str | None, str, TemplatePath], list[str]] = {}
     unique: list[Diagnostic] = []
     for diagnostic in diagnostics:
-        messages = kept.setdefault((diagnostic.code, diagnostic.path), [])
+        key = (diagnostic.source, diagnostic.code, diagnostic.path)
+        messages = kept.setdefault(key, [])
         message = _FUNCTION_PREFIX.sub("", diagnostic.message)
         if any(message.startswith(m) or m.startswith(message) for m in messages):
             continue
