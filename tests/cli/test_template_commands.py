@@ -146,3 +146,39 @@ def test_functions_lists_exactly_the_version_table(
     names = {line.split("│")[1].strip() for line in run.stdout.splitlines() if line.count("│") >= 4}
     assert set(present) <= names
     assert not set(absent) & names
+
+
+def test_provider_templates_are_read_and_validated(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "server.yaml").write_text(
+        "heat_template_version: 2018-08-31\n"
+        "parameters:\n"
+        "  size: {type: number, default: 1}\n"
+        "resources:\n"
+        "  inner:\n"
+        "    type: OS::Heat::Value\n"
+        "    properties: {value: {get_param: sise}}\n"
+        "outputs:\n"
+        "  size: {value: {get_param: size}}\n"
+    )
+    environment = tmp_path / "env.yaml"
+    environment.write_text("resource_registry:\n  My::Server: lib/server.yaml\n")
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "heat_template_version: 2018-08-31\n"
+        "resources:\n"
+        "  a:\n"
+        "    type: My::Server\n"
+        "    properties: {size: 2, colour: red}\n"
+        "  b:\n"
+        "    type: lib/server.yaml\n"
+        "    properties: {size: 3}\n"
+    )
+    run = kiln("template", "validate", str(template), "-e", str(environment))
+    assert run.returncode == 1
+    assert run.stdout.splitlines() == [
+        f"{template}:5:27 S6002 resources.a.properties.colour unknown property 'colour'",
+        "lib/server.yaml:7:26 R4002 resources.inner.properties.value.get_param "
+        "parameter 'sise' is not defined",
+        f"{template}: 2 errors, 0 warnings",
+    ]

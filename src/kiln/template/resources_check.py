@@ -196,10 +196,12 @@ class _ResourceChecker:
         environment = replace(self.environment, parameters={}, resource_registry=registry)
         given = resource.properties if isinstance(resource.properties, dict) else {}
         result = self.nested(location, environment, {name: Unknown(name) for name in given})
+        # Properties the template does not declare are reported here, as S6002.
+        nested = [d for d in result.diagnostics if d.code != "V5007"]
         if result.template is None:
-            return None, result.diagnostics
+            return None, nested
         schema = provider_schema(resource.type, result, self.require_values)
-        return schema, result.diagnostics
+        return schema, nested
 
     def outputs(self) -> Iterator[Diagnostic]:
         for output in self.template.outputs.values():

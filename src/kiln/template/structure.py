@@ -198,6 +198,11 @@ class _Builder:
             self._check_keys(body, self.dialect.output_keys, "an output definition", path)
             if value_key not in body:
                 self.error("T2021", f"output {name!r} is missing {value_key!r}", path)
+            export = body.get("Export")
+            if export is not None and not (isinstance(export, dict) and set(export) == {"Name"}):
+                self.error(
+                    "T2022", "Export must be a mapping with exactly one key, Name", path / "Export"
+                )
             declarations[str(name)] = OutputDeclaration(
                 name=str(name),
                 value=self.parse(body.get(value_key), path / value_key),

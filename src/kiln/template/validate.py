@@ -167,7 +167,7 @@ def validate_template(
     redactor = Redactor(stage.secrets())
     located = [redactor.diagnostic(d) for d in _unique(_locate(template_diagnostics, document))]
     return ValidationResult(
-        diagnostics=sorted(diagnostics + located, key=_order),
+        diagnostics=sorted(diagnostics + located, key=lambda d: _order(d, template.name)),
         template=loaded,
         environment=environment,
         declarations=stage.declarations,
@@ -351,9 +351,11 @@ def _unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     return unique
 
 
-def _order(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+def _order(diagnostic: Diagnostic, main: str) -> tuple[bool, str, int, int, str]:
+    """The template's own problems first, then its environments' and nested files', by line."""
     span = diagnostic.span
     return (
+        diagnostic.source != main,
         diagnostic.source or "",
         span.line if span else 0,
         span.column if span else 0,

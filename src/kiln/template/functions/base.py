@@ -210,15 +210,17 @@ class Removed(Function):
     removed_in: ClassVar[str] = ""
 
     def check(self) -> Iterator[Diagnostic]:
-        yield Diagnostic(
-            "F3002",
-            f"{self.name} is not available in heat_template_version {self.version}: "
-            "it was removed from HOT; use the native HOT function instead",
-            self.args_path,
-        )
+        yield self._removed().diagnostic()
 
     def evaluate(self, resolver: Resolver) -> Any:
-        raise self.error(f"removed in heat_template_version {self.version}", "F3002")
+        raise self._removed()
+
+    def _removed(self) -> EvaluationError:
+        message = (
+            f"{self.name} is not available in heat_template_version {self.version}: "
+            "it was removed from HOT; use the native HOT function instead"
+        )
+        return EvaluationError("F3002", message, self.args_path)
 
 
 def iter_functions(node: Any) -> Iterator[Function]:
