@@ -6,7 +6,9 @@ takes a :class:`TemplateLimits` (or the whole :class:`Settings`) as an argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,33 @@ class TemplateLimits:
     max_yaql_seconds: float = 2.0
     #: Longest result a string function may produce (guards repeat/str_replace bombs).
     max_value_chars: int = 10 * 1024 * 1024
+
+
+#: Environment variables that override a limit, e.g. ``KILN_MAX_TEMPLATE_BYTES=1048576``.
+LIMIT_VARIABLES = {f"KILN_{name.upper()}": name for name in TemplateLimits.__dataclass_fields__}
+
+
+def limits_from_environment(environment: Mapping[str, str]) -> TemplateLimits:
+    """Limits with overrides from ``KILN_<LIMIT>`` variables; bad values raise ValueError.
+
+    The caller passes the environment in (the CLI gives ``os.environ``), so
+    nothing here reads process state at import time.
+    """
+    overrides: dict[str, Any] = {}
+    defaults = TemplateLimits()
+    for variable, name in LIMIT_VARIABLES.items():
+        text = environment.get(variable)
+        if text is None:
+            continue
+        kind = type(getattr(defaults, name))
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ValueError(f"{variable} must be a number, not {text!r}") from None
+        if value <= 0:
+            raise ValueError(f"{variable} must be positive, not {text!r}")
+        overrides[name] = value
+    return replace(defaults, **overrides)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import yaml
 from kiln import __version__
 from kiln.cli.files_map import gather_files
 from kiln.cli.output import print_diagnostics, print_functions
+from kiln.config import limits_from_environment
 from kiln.errors import Severity
 from kiln.providers.registry import load_schema_registry
 from kiln.template.dialects import HOT_ALIASES, HOT_VERSIONS
@@ -89,6 +91,10 @@ def validate(
     render: bool,
 ) -> None:
     """Validate FILE and print every problem as FILE:LINE:COL CODE path message."""
+    try:
+        limits = limits_from_environment(os.environ)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     files = gather_files(file, list(environments))
     result = validate_template(
         SourceText(str(file), _read(file)),
@@ -97,6 +103,7 @@ def validate(
         parameters=_parse_parameters(parameters),
         files=files,
         lint=lint,
+        limits=limits,
     )
     rendered: dict[str, Any] | None = render_resolved(result) if render and result.ok else None
     if output_format == "json":

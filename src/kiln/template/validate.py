@@ -25,6 +25,7 @@ from kiln.template.parameters import (
     hidden_parameter_names,
     parse_parameter_declarations,
     resolve_parameter_values,
+    secret_values,
     validate_parameter_groups,
 )
 from kiln.template.references import check_references, condition_cycles, dependency_map
@@ -240,13 +241,9 @@ class _Stages:
         self.values = values
         return diagnostics
 
-    def secrets(self) -> list[str]:
-        hidden = hidden_parameter_names(self.declarations)
-        return [
-            str(self.values[name])
-            for name in hidden
-            if isinstance(self.values.get(name), (str, int, float))
-        ]
+    def secrets(self) -> frozenset[str]:
+        """Every text a hidden value is made of, json and list parameters included."""
+        return secret_values(self.values, hidden_parameter_names(self.declarations))
 
     def check_limits(self) -> list[Diagnostic]:
         count = len(self.template.resources)
