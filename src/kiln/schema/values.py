@@ -23,13 +23,20 @@ class Unknown:
     validated before anything exists.
     """
 
-    __slots__ = ("description",)
+    __slots__ = ("description", "waits_for")
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, waits_for: str | None = None) -> None:
         self.description = description
+        #: The resource value this one is derived from (``db_password.value``), for people.
+        self.waits_for = waits_for
+
+    @property
+    def shown(self) -> str:
+        """What the value waits for, as people read it."""
+        return self.waits_for or self.description
 
     def __repr__(self) -> str:
-        return f"<known after create: {self.description}>"
+        return f"<known after create: {self.shown}>"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Unknown) and other.description == self.description
@@ -38,7 +45,7 @@ class Unknown:
         return hash(("Unknown", self.description))
 
     def __bool__(self) -> bool:
-        raise ValueNotKnown(self.description)
+        raise ValueNotKnown(self.shown)
 
 
 class _Absent:
@@ -79,3 +86,20 @@ def contains_unknown(value: Any) -> bool:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def first_unknown(value: Any) -> Unknown | None:
+    """The first Unknown inside a value, to say what a derived value waits for."""
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        current_type = type(current)
+        if current_type is Unknown:
+            return current  # type: ignore[no-any-return]
+        if current_type is list or current_type is tuple:
+            pending.extend(reversed(current))
+        elif current_type is dict or (
+            current_type not in _SCALARS and isinstance(current, Mapping)
+        ):
+            pending.extend(reversed([*current.keys(), *current.values()]))
+    return None

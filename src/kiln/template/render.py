@@ -30,7 +30,7 @@ def render_resolved(result: ValidationResult) -> dict[str, Any]:
     rendered: dict[str, Any] = {
         "format": template.dialect.kind,
         "version": template.dialect.version,
-        "description": template.description,
+        "description": template.description.strip(),
         "parameters": {
             name: HIDDEN if declaration.hidden else _plain(result.parameters.get(name))
             for name, declaration in result.declarations.items()

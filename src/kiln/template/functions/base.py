@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from kiln.config import TemplateLimits
 from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
-from kiln.schema.values import ABSENT, Unknown, ValueNotKnown, contains_unknown
+from kiln.schema.values import ABSENT, Unknown, ValueNotKnown, contains_unknown, first_unknown
 
 __all__ = [
     "ABSENT",
@@ -132,14 +132,18 @@ class Resolver:
     def known(self, node: Any) -> Any:
         value = self.resolve(node)
         if contains_unknown(value):
-            raise NeedsKnownValue()
+            waiting_for = first_unknown(value)
+            raise NeedsKnownValue(waiting_for.shown if waiting_for else "")
         return value
 
     def call(self, function: Function) -> Any:
+        """Evaluate one call; a call that needs an Unknown value is Unknown itself,
+        described by what it waits for (``db_password.value``)."""
         try:
             return function.evaluate(self)
-        except NeedsKnownValue:
-            return Unknown(function.describe())
+        except NeedsKnownValue as signal:
+            waiting_for = signal.args[0] if signal.args else ""
+            return Unknown(function.describe(), waiting_for or None)
 
 
 class Function(abc.ABC):
