@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from kiln.config import TemplateLimits
 from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
+from kiln.schema.types import describe_type
 from kiln.schema.values import ABSENT, Unknown, ValueNotKnown, contains_unknown, first_unknown
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Unknown",
     "contains_unknown",
     "iter_functions",
+    "kind_of",
 ]
 
 
@@ -225,6 +227,15 @@ class Removed(Function):
             "it was removed from HOT; use the native HOT function instead"
         )
         return EvaluationError("F3002", message, self.args_path)
+
+
+def kind_of(value: Any) -> str:
+    """How a value is named in messages; never the value itself, which may be hidden."""
+    if value is ABSENT:
+        return "an absent value"
+    if isinstance(value, Function):
+        return f"a {value.name} call"
+    return describe_type(value)
 
 
 def iter_functions(node: Any) -> Iterator[Function]:

@@ -12,16 +12,16 @@ for :mod:`~kiln.template.functions.cfn_core`,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from kiln.errors import Diagnostic, EvaluationError, PathSegment
 from kiln.template.functions.base import (
-    ABSENT,
     Function,
     NeedsKnownValue,
     Resolver,
     Unknown,
+    kind_of,
 )
 
 __all__ = [
@@ -48,25 +48,6 @@ class InvalidArgument(Exception):
         super().__init__(message)
         self.message = message
         self.position = position
-
-
-def kind_of(value: Any) -> str:
-    """How a value is named in messages; never the value itself, which may be hidden."""
-    if value is None:
-        return "null"
-    if value is ABSENT:
-        return "an absent value"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
 
 
 def aws_text(value: Any) -> str | None:

@@ -30,9 +30,9 @@ from kiln.template.functions.base import (
     Unknown,
     contains_unknown,
     iter_functions,
+    kind_of,
 )
 from kiln.template.functions.hot_core import argument_error
-from kiln.template.functions.hot_logic import kind_of
 from kiln.template.functions.yaql_engine import (
     YaqlFailure,
     check_expression,

@@ -15,7 +15,7 @@ operand already settles ``and``/``or``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from kiln.errors import Diagnostic, EvaluationError, TemplatePath
@@ -27,31 +27,13 @@ from kiln.template.functions.base import (
     Resolver,
     Unknown,
     contains_unknown,
+    kind_of,
 )
 from kiln.template.functions.hot_core import argument_error
 
 __all__ = ["And", "Equals", "If", "IfNullable", "Not", "Or", "condition_value", "kind_of"]
 
 _CONDITION_KINDS = "a condition name, a boolean or a condition function"
-
-
-def kind_of(value: Any) -> str:
-    """A value's type in the words a template author uses (never the value itself)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Function):
-        return f"a {value.name} call"
-    return "a value of an unsupported type"
 
 
 def _named_condition(resolver: Resolver, name: str, at: TemplatePath, literal: bool) -> bool:
