@@ -1,0 +1,280 @@
+"""Desired state and recorded state → a :class:`Plan`, by Heat's update rules.
+
+- a resource only in the template is created; one only in the record is
+  deleted (or retained, by its deletion policy);
+- a changed property whose schema allows updates is updated in place; any
+  other change, a changed type, or a resource left FAILED is replaced;
+- a replacement creates the new incarnation first and deletes the old one
+  after everything that depended on it has moved (delete-first when the
+  plugin requires it);
+- ``restricted_actions`` from the environment turn a would-be update or
+  replacement into an error, and immutable properties never change.
+
+Values still unknown (they depend on resources changed by the same plan)
+leave the update-or-replace choice to apply time, and the step says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiln.errors import Diagnostic, TemplatePath
+from kiln.graph.dag import find_cycles
+from kiln.plan.state import ResourceRecord, Status
+from kiln.plan.steps import Operation, Phase, Plan, Step, StepKey
+from kiln.schema.resource_schema import ResourceSchema
+from kiln.schema.types import UpdatePolicy
+from kiln.schema.values import contains_unknown
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    """One resource as the new template wants it, properties resolved as far as possible."""
+
+    name: str
+    type: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    depends_on: frozenset[str] = frozenset()
+    schema: ResourceSchema | None = None
+    deletion_policy: str = "Delete"
+    restricted_actions: frozenset[str] = frozenset()
+    #: The plugin cannot have two incarnations at once (a fixed name, a port...).
+    replace_delete_first: bool = False
+
+
+@dataclass(frozen=True)
+class _Decision:
+    operation: Operation
+    changed: frozenset[str] = frozenset()
+    reason: str = ""
+    decided_at_apply: bool = False
+
+
+def plan_changes(
+    desired: Sequence[DesiredResource],
+    recorded: Iterable[ResourceRecord],
+    *,
+    previous_deletion_policies: Mapping[str, str] | None = None,
+) -> tuple[Plan, list[Diagnostic]]:
+    """The steps that turn ``recorded`` into ``desired``, and every reason it can't."""
+    live = {record.name: record for record in recorded if record.replaced_by is None}
+    wanted = {resource.name: resource for resource in desired}
+    diagnostics: list[Diagnostic] = []
+    decisions: dict[str, _Decision] = {}
+    for resource in desired:
+        decision, problems = _decide(resource, live.get(resource.name))
+        decisions[resource.name] = decision
+        diagnostics += problems
+    policies = previous_deletion_policies or {}
+    for name in live:
+        if name not in wanted:
+            decisions[name] = _removal(policies.get(name, "Delete"))
+    steps = _Ordering(wanted, live, decisions).steps()
+    plan = Plan(steps)
+    for cycle in find_cycles({key: step.requires for key, step in steps.items()}):
+        shown = " -> ".join(str(key) for key in cycle)
+        diagnostics.append(Diagnostic("U9003", f"the plan has a dependency cycle: {shown}"))
+    return plan, diagnostics
+
+
+def _removal(policy: str) -> _Decision:
+    if policy.lower() == "retain":
+        return _Decision(
+            Operation.RETAIN, reason="removed from the template; deletion_policy Retain"
+        )
+    if policy.lower() == "snapshot":
+        return _Decision(
+            Operation.DELETE, reason="removed from the template; snapshot, then delete"
+        )
+    return _Decision(Operation.DELETE, reason="removed from the template")
+
+
+def _decide(
+    resource: DesiredResource, record: ResourceRecord | None
+) -> tuple[_Decision, list[Diagnostic]]:
+    path = TemplatePath(("resources", resource.name))
+    if record is None or (record.physical_id is None and record.status is not Status.COMPLETE):
+        return _Decision(Operation.CREATE, reason="new in the template"), []
+    if record.type != resource.type:
+        reason = f"type changes from {record.type} to {resource.type}"
+        return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
+    if record.status is Status.FAILED:
+        reason = f"it is {record.state}"
+        return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
+    changed = _changed_properties(record.properties, resource.properties)
+    if not changed:
+        return _Decision(Operation.SAME), []
+    return _decide_change(resource, record, changed, path)
+
+
+def _decide_change(
+    resource: DesiredResource,
+    record: ResourceRecord,
+    changed: frozenset[str],
+    path: TemplatePath,
+) -> tuple[_Decision, list[Diagnostic]]:
+    schema = resource.schema
+    known = {name for name in changed if not contains_unknown(resource.properties.get(name))}
+    diagnostics = [
+        Diagnostic(
+            "U9001",
+            f"property {name!r} is immutable and cannot change",
+            path / "properties" / name,
+        )
+        for name in sorted(known)
+        if schema is not None and _policy(schema, name) is UpdatePolicy.IMMUTABLE
+    ]
+    if diagnostics:
+        return _Decision(Operation.SAME), diagnostics
+    replacing = sorted(n for n in known if _policy(schema, n) is UpdatePolicy.REPLACE)
+    maybe = sorted(n for n in changed - known if _policy(schema, n) is UpdatePolicy.REPLACE)
+    if replacing:
+        reason = f"{', '.join(replacing)} cannot be updated in place"
+        decision = _Decision(Operation.CREATE_REPLACEMENT, changed, reason)
+    elif maybe:
+        reason = f"{', '.join(maybe)} may change once earlier steps have run"
+        decision = _Decision(Operation.UPDATE, changed, reason, decided_at_apply=True)
+    else:
+        decision = _Decision(Operation.UPDATE, changed, f"{', '.join(sorted(changed))} changed")
+    return _restricted(resource, decision, path)
+
+
+def _policy(schema: ResourceSchema | None, name: str) -> UpdatePolicy:
+    """Unknown types and undeclared properties are replaced, the safe choice."""
+    if schema is None:
+        return UpdatePolicy.REPLACE
+    if schema.accepts_any_properties:
+        return UpdatePolicy.IN_PLACE
+    declared = schema.properties.get(name)
+    return declared.update_policy if declared is not None else UpdatePolicy.REPLACE
+
+
+def _restricted(
+    resource: DesiredResource, decision: _Decision, path: TemplatePath
+) -> tuple[_Decision, list[Diagnostic]]:
+    action = "replace" if decision.operation is Operation.CREATE_REPLACEMENT else "update"
+    if action in resource.restricted_actions:
+        message = (
+            f"{action} of {resource.name!r} is restricted by the environment ({decision.reason})"
+        )
+        return _Decision(Operation.SAME), [Diagnostic("U9002", message, path)]
+    return decision, []
+
+
+def _changed_properties(old: Mapping[str, Any], new: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name in set(old) | set(new)
+        if contains_unknown(new.get(name)) or old.get(name) != new.get(name)
+    )
+
+
+class _Ordering:
+    """Turns per-resource decisions into steps with ``requires`` edges."""
+
+    def __init__(
+        self,
+        wanted: Mapping[str, DesiredResource],
+        live: Mapping[str, ResourceRecord],
+        decisions: Mapping[str, _Decision],
+    ) -> None:
+        self.wanted = wanted
+        self.live = live
+        self.decisions = decisions
+
+    def key(self, name: str) -> StepKey:
+        """The step others wait for when they need ``name`` to be in its new state."""
+        if self.decisions[name].operation is Operation.CREATE_REPLACEMENT:
+            return StepKey(name, Phase.NEW)
+        return StepKey(name)
+
+    def steps(self) -> dict[StepKey, Step]:
+        steps: dict[StepKey, Step] = {}
+        for name, decision in self.decisions.items():
+            for step in self._steps_for(name, decision):
+                steps[step.key] = step
+        return steps
+
+    def _type(self, name: str) -> str:
+        return self.wanted[name].type if name in self.wanted else self.live[name].type
+
+    def _dependencies(self, name: str) -> frozenset[StepKey]:
+        return frozenset(self.key(d) for d in self.wanted[name].depends_on if d in self.decisions)
+
+    def _dependents_moved(self, name: str, *, wanted_too: bool = True) -> frozenset[StepKey]:
+        """Steps after which nothing refers to the old incarnation of ``name``.
+
+        ``wanted_too=False`` leaves out resources that stay in the template:
+        with delete-first replacement they can only move once the new
+        incarnation exists, which is after the old one is gone.
+        """
+        keys: set[StepKey] = set()
+        for other, resource in self.wanted.items():
+            if wanted_too and name in resource.depends_on and other != name:
+                keys.add(self.key(other))
+        for other, record in self.live.items():
+            if name in record.depends_on and other != name:
+                decision = self.decisions[other]
+                if decision.operation in (Operation.DELETE, Operation.RETAIN):
+                    keys.add(StepKey(other))
+                elif decision.operation is Operation.CREATE_REPLACEMENT:
+                    keys.add(StepKey(other, Phase.OLD))
+        return frozenset(keys)
+
+    def _steps_for(self, name: str, decision: _Decision) -> list[Step]:
+        kind = self._type(name)
+        operation = decision.operation
+        if operation in (Operation.DELETE, Operation.RETAIN):
+            requires = self._dependents_moved(name)
+            return [Step(StepKey(name), operation, kind, reason=decision.reason, requires=requires)]
+        if operation is not Operation.CREATE_REPLACEMENT:
+            return [
+                Step(
+                    StepKey(name),
+                    operation,
+                    kind,
+                    decision.changed,
+                    decision.reason,
+                    self._dependencies(name),
+                    decision.decided_at_apply,
+                )
+            ]
+        return self._replacement(name, decision, kind)
+
+    def _replacement(self, name: str, decision: _Decision, kind: str) -> list[Step]:
+        new, old = StepKey(name, Phase.NEW), StepKey(name, Phase.OLD)
+        old_type = self.live[name].type
+        if self.wanted[name].replace_delete_first:
+            dependents = self._dependents_moved(name, wanted_too=False) - {new}
+            reason = f"{decision.reason}; the old one goes first"
+            return [
+                Step(old, Operation.DELETE_REPLACED, old_type, reason=reason, requires=dependents),
+                Step(
+                    new,
+                    Operation.CREATE_REPLACEMENT,
+                    kind,
+                    decision.changed,
+                    decision.reason,
+                    self._dependencies(name) | {old},
+                ),
+            ]
+        dependents = self._dependents_moved(name) - {new}
+        return [
+            Step(
+                new,
+                Operation.CREATE_REPLACEMENT,
+                kind,
+                decision.changed,
+                decision.reason,
+                self._dependencies(name),
+            ),
+            Step(
+                old,
+                Operation.DELETE_REPLACED,
+                old_type,
+                reason="replaced",
+                requires=dependents | {new},
+            ),
+        ]

@@ -1,0 +1,147 @@
+"""What Kiln has recorded about stacks, resources and events, as plain values.
+
+These are the shapes the persistence layer loads and stores and the planner
+reads; nothing here touches a database. Actions and statuses are Heat's, so
+``CREATE_IN_PROGRESS`` and friends mean exactly what Heat users expect.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Action(enum.StrEnum):
+    INIT = "INIT"
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    ROLLBACK = "ROLLBACK"
+    SUSPEND = "SUSPEND"
+    RESUME = "RESUME"
+    ADOPT = "ADOPT"
+    CHECK = "CHECK"
+    SNAPSHOT = "SNAPSHOT"
+
+
+class Status(enum.StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+
+
+class Intent(enum.StrEnum):
+    """What a step was about to ask the cloud, written before the call is made.
+
+    A retried step that finds ``CREATE_ISSUED`` without a physical id looks
+    the resource up by its idempotency token before creating anything.
+    """
+
+    NONE = "NONE"
+    CREATE_ISSUED = "CREATE_ISSUED"
+    UPDATE_ISSUED = "UPDATE_ISSUED"
+    DELETE_ISSUED = "DELETE_ISSUED"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def idempotency_token(stack_id: str, resource_name: str, generation: int) -> str:
+    """Deterministic per stack, logical resource and generation.
+
+    A replacement bumps the generation, so the new incarnation gets a new token.
+    """
+    return str(uuid.uuid5(uuid.UUID(stack_id), f"{resource_name}/{generation}"))
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    """One physical incarnation of a logical resource.
+
+    During a replacement two records share a ``name``: the old one points to
+    its successor through ``replaced_by`` and the new one back through
+    ``replaces``; ``generation`` tells them apart.
+    """
+
+    id: str
+    stack_id: str
+    name: str
+    type: str
+    generation: int = 0
+    physical_id: str | None = None
+    action: Action = Action.INIT
+    status: Status = Status.COMPLETE
+    status_reason: str = ""
+    #: Resolved property values as last applied (hidden values encrypted at rest).
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    #: Names of the resources this one depended on when last applied.
+    depends_on: frozenset[str] = frozenset()
+    replaces: str | None = None
+    replaced_by: str | None = None
+    idempotency_token: str = ""
+    intent: Intent = Intent.NONE
+    #: Opaque data a provider asked to keep (operation handles, poll cookies).
+    provider_data: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        return f"{self.action}_{self.status}"
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    id: str
+    name: str
+    project_id: str = "default"
+    action: Action = Action.INIT
+    status: Status = Status.COMPLETE
+    status_reason: str = ""
+    #: Template text and the files map exactly as sent, so they can be validated again.
+    template: str = ""
+    files: Mapping[str, str] = field(default_factory=dict)
+    #: Environment files as sent, in merge order: (name, text).
+    environments: tuple[tuple[str, str], ...] = ()
+    #: Parameter values as given by the user (hidden ones encrypted at rest).
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    timeout_mins: int | None = None
+    disable_rollback: bool = False
+    #: The traversal (operation) the stack is in; a new one supersedes or cancels the old.
+    current_traversal: str | None = None
+    deadline_at: datetime | None = None
+    parent_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        return f"{self.action}_{self.status}"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something that happened to a stack or one of its resources.
+
+    ``sequence`` is gap-free and increases per stack, so clients can follow
+    events with "everything after N".
+    """
+
+    stack_id: str
+    sequence: int
+    resource_name: str
+    action: Action
+    status: Status
+    status_reason: str = ""
+    physical_id: str | None = None
+    resource_type: str = ""
+    id: str = field(default_factory=new_id)
+    created_at: datetime | None = None

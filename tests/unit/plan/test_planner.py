@@ -1,0 +1,225 @@
+"""The planner follows Heat's update rules; plans are compared as rendered text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kiln.plan.planner import DesiredResource, plan_changes
+from kiln.plan.state import Action, ResourceRecord, Status
+from kiln.plan.steps import Operation, Phase, StepKey
+from kiln.resources.heat import none, random_string, test_resource, value
+from kiln.schema.resource_schema import PropertySchema, ResourceSchema
+from kiln.schema.types import PropertyType, UpdatePolicy
+from kiln.schema.values import Unknown
+
+STACK = "6f1c1f5e-0000-4000-8000-000000000000"
+SCHEMAS = {
+    "OS::Heat::Value": value.SCHEMA,
+    "OS::Heat::RandomString": random_string.SCHEMA,
+    "OS::Heat::TestResource": test_resource.SCHEMA,
+    "OS::Heat::None": none.SCHEMA,
+}
+
+
+def want(
+    name: str, type_name: str, after: tuple[str, ...] = (), **properties: Any
+) -> DesiredResource:
+    return DesiredResource(name, type_name, properties, frozenset(after), SCHEMAS.get(type_name))
+
+
+def have(
+    name: str,
+    type_name: str,
+    after: tuple[str, ...] = (),
+    status: Status = Status.COMPLETE,
+    **properties: Any,
+) -> ResourceRecord:
+    return ResourceRecord(
+        id=f"id-{name}",
+        stack_id=STACK,
+        name=name,
+        type=type_name,
+        physical_id=f"phys-{name}",
+        action=Action.CREATE,
+        status=status,
+        properties=properties,
+        depends_on=frozenset(after),
+    )
+
+
+VALUE, RANDOM, TEST, NONE = (
+    "OS::Heat::Value",
+    "OS::Heat::RandomString",
+    "OS::Heat::TestResource",
+    "OS::Heat::None",
+)
+
+
+@pytest.mark.parametrize(
+    ("desired", "recorded", "expected"),
+    [
+        pytest.param(
+            [want("db", VALUE, value=1), want("web", VALUE, ("db",), value=2)],
+            [],
+            "create             db (OS::Heat::Value): new in the template\n"
+            "create             web (OS::Heat::Value): new in the template [after db]",
+            id="create-in-dependency-order",
+        ),
+        pytest.param(
+            [want("db", VALUE, value=1, type="json")],
+            [have("db", VALUE, value=1, type="json")],
+            "same               db (OS::Heat::Value)",
+            id="unchanged",
+        ),
+        pytest.param(
+            [want("db", VALUE, value=2)],
+            [have("db", VALUE, value=1)],
+            "update             db (OS::Heat::Value): value changed",
+            id="update-in-place",
+        ),
+        pytest.param(
+            [want("pw", RANDOM, length=20), want("app", VALUE, ("pw",), value="x")],
+            [have("pw", RANDOM, length=10), have("app", VALUE, ("pw",), value="x")],
+            "create-replacement pw(new) (OS::Heat::RandomString): "
+            "length cannot be updated in place\n"
+            "same               app (OS::Heat::Value) [after pw(new)]\n"
+            "delete-replaced    pw(old) (OS::Heat::RandomString): replaced [after app, pw(new)]",
+            id="replace-create-first",
+        ),
+        pytest.param(
+            [want("pw", RANDOM, salt="b")],
+            [have("pw", RANDOM, salt="a")],
+            "update             pw (OS::Heat::RandomString): salt changed",
+            id="salt-updates-in-place",
+        ),
+        pytest.param(
+            [want("db", VALUE, value=1)],
+            [
+                have("db", VALUE, value=1),
+                have("web", VALUE, ("db",), value=2),
+                have("lb", NONE, ("web",)),
+            ],
+            "same               db (OS::Heat::Value)\n"
+            "delete             lb (OS::Heat::None): removed from the template\n"
+            "delete             web (OS::Heat::Value): removed from the template [after lb]",
+            id="delete-dependents-first",
+        ),
+        pytest.param(
+            [want("db", NONE)],
+            [have("db", VALUE, value=1)],
+            "create-replacement db(new) (OS::Heat::None): "
+            "type changes from OS::Heat::Value to OS::Heat::None\n"
+            "delete-replaced    db(old) (OS::Heat::Value): replaced [after db(new)]",
+            id="type-change-replaces",
+        ),
+        pytest.param(
+            [want("t", TEST, value="a")],
+            [have("t", TEST, status=Status.FAILED, value="a")],
+            "create-replacement t(new) (OS::Heat::TestResource): it is CREATE_FAILED\n"
+            "delete-replaced    t(old) (OS::Heat::TestResource): replaced [after t(new)]",
+            id="failed-is-replaced",
+        ),
+        pytest.param(
+            [want("t", TEST, update_replace_value="b")],
+            [have("t", TEST, update_replace_value="a")],
+            "create-replacement t(new) (OS::Heat::TestResource): "
+            "update_replace_value cannot be updated in place\n"
+            "delete-replaced    t(old) (OS::Heat::TestResource): replaced [after t(new)]",
+            id="test-resource-replace-value",
+        ),
+    ],
+)
+def test_plans(
+    desired: list[DesiredResource], recorded: list[ResourceRecord], expected: str
+) -> None:
+    plan, diagnostics = plan_changes(desired, recorded)
+    assert diagnostics == []
+    assert plan.render() == expected
+
+
+def test_retain_policy_forgets_without_deleting() -> None:
+    plan, _ = plan_changes(
+        [], [have("db", VALUE, value=1)], previous_deletion_policies={"db": "Retain"}
+    )
+    assert [(s.key, s.operation) for s in plan] == [(StepKey("db"), Operation.RETAIN)]
+
+
+def test_delete_first_replacement_deletes_the_old_one_first() -> None:
+    resource = DesiredResource(
+        "port", RANDOM, {"length": 5}, schema=random_string.SCHEMA, replace_delete_first=True
+    )
+    plan, diagnostics = plan_changes([resource], [have("port", RANDOM, length=4)])
+    assert diagnostics == []
+    new, old = StepKey("port", Phase.NEW), StepKey("port", Phase.OLD)
+    assert plan.steps[new].requires == {old}
+    assert plan.steps[old].requires == frozenset()
+
+
+def test_unknown_value_leaves_the_choice_to_apply_time() -> None:
+    plan, _ = plan_changes(
+        [want("pw", RANDOM, length=Unknown("other.value"))], [have("pw", RANDOM, length=4)]
+    )
+    (step,) = plan
+    assert step.operation is Operation.UPDATE
+    assert step.decided_at_apply
+    assert step.reason == "length may change once earlier steps have run"
+
+
+def test_immutable_property_cannot_change() -> None:
+    schema = ResourceSchema(
+        "Kiln::Test::Disk",
+        properties={
+            "size": PropertySchema(PropertyType.INTEGER, update_policy=UpdatePolicy.IMMUTABLE)
+        },
+    )
+    resource = DesiredResource("disk", "Kiln::Test::Disk", {"size": 2}, schema=schema)
+    record = have("disk", "Kiln::Test::Disk", size=1)
+    _, diagnostics = plan_changes([resource], [record])
+    assert [(d.code, str(d.path), d.message) for d in diagnostics] == [
+        (
+            "U9001",
+            "resources.disk.properties.size",
+            "property 'size' is immutable and cannot change",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("properties", "restricted", "message"),
+    [
+        pytest.param(
+            {"length": 9},
+            "replace",
+            "replace of 'pw' is restricted by the environment (length cannot be updated in place)",
+            id="replace",
+        ),
+        pytest.param(
+            {"salt": "x"},
+            "update",
+            "update of 'pw' is restricted by the environment (salt changed)",
+            id="update",
+        ),
+    ],
+)
+def test_restricted_actions(properties: dict[str, Any], restricted: str, message: str) -> None:
+    resource = DesiredResource(
+        "pw",
+        RANDOM,
+        properties,
+        schema=random_string.SCHEMA,
+        restricted_actions=frozenset({restricted}),
+    )
+    plan, diagnostics = plan_changes([resource], [have("pw", RANDOM)])
+    assert [(d.code, d.message) for d in diagnostics] == [("U9002", message)]
+    assert [s.operation for s in plan] == [Operation.SAME]
+
+
+def test_large_chain_plans_quickly_and_in_order() -> None:
+    desired = [want(f"r{i}", NONE, (f"r{i - 1}",) if i else ()) for i in range(2000)]
+    plan, diagnostics = plan_changes(desired, [])
+    assert diagnostics == []
+    lines = plan.render().splitlines()
+    assert lines[0].startswith("create             r0 ")
+    assert lines[-1].endswith("[after r1998]")
