@@ -17,7 +17,7 @@ leave the update-or-replace choice to apply time, and the step says so.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiln.errors import Diagnostic, TemplatePath
@@ -50,6 +50,8 @@ class _Decision:
     changed: frozenset[str] = frozenset()
     reason: str = ""
     decided_at_apply: bool = False
+    #: For a restore: the replaced incarnation that becomes live again.
+    restore_id: str | None = None
 
 
 def plan_changes(
@@ -59,24 +61,52 @@ def plan_changes(
     previous_deletion_policies: Mapping[str, str] | None = None,
 ) -> tuple[Plan, list[Diagnostic]]:
     """The steps that turn ``recorded`` into ``desired``, and every reason it can't."""
-    live = {record.name: record for record in recorded if record.replaced_by is None}
+    records = list(recorded)
+    live = {record.name: record for record in records if record.replaced_by is None}
+    superseded = [record for record in records if record.replaced_by is not None]
     wanted = {resource.name: resource for resource in desired}
     diagnostics: list[Diagnostic] = []
     decisions: dict[str, _Decision] = {}
     for resource in desired:
-        decision, problems = _decide(resource, live.get(resource.name))
+        current = live.get(resource.name)
+        decision, problems = _decide(resource, current)
+        restorable = _restorable(resource, current, superseded)
+        if restorable is not None and decision.operation is not Operation.SAME:
+            reason = "the incarnation it replaced still matches the template"
+            decision, problems = (
+                _Decision(Operation.RESTORE, reason=reason, restore_id=restorable),
+                [],
+            )
         decisions[resource.name] = decision
         diagnostics += problems
     policies = previous_deletion_policies or {}
     for name in live:
         if name not in wanted:
             decisions[name] = _removal(policies.get(name, "Delete"))
-    steps = _Ordering(wanted, live, decisions).steps()
+    steps = _Ordering(wanted, live, decisions, superseded).steps()
     plan = Plan(steps)
     for cycle in find_cycles({key: step.requires for key, step in steps.items()}):
         shown = " -> ".join(str(key) for key in cycle)
         diagnostics.append(Diagnostic("U9003", f"the plan has a dependency cycle: {shown}"))
     return plan, diagnostics
+
+
+def _restorable(
+    resource: DesiredResource, current: ResourceRecord | None, superseded: list[ResourceRecord]
+) -> str | None:
+    """A replaced incarnation of this resource that already is what the template wants."""
+    if current is None:
+        return None
+    for record in superseded:
+        if (
+            record.replaced_by == current.id
+            and record.type == resource.type
+            and record.status is Status.COMPLETE
+            and record.physical_id is not None
+            and not _changed_properties(record.properties, resource.properties)
+        ):
+            return record.id
+    return None
 
 
 def _removal(policy: str) -> _Decision:
@@ -179,10 +209,12 @@ class _Ordering:
         wanted: Mapping[str, DesiredResource],
         live: Mapping[str, ResourceRecord],
         decisions: Mapping[str, _Decision],
+        superseded: Sequence[ResourceRecord] = (),
     ) -> None:
         self.wanted = wanted
         self.live = live
         self.decisions = decisions
+        self.superseded = superseded
 
     def key(self, name: str) -> StepKey:
         """The step others wait for when they need ``name`` to be in its new state."""
@@ -195,7 +227,26 @@ class _Ordering:
         for name, decision in self.decisions.items():
             for step in self._steps_for(name, decision):
                 steps[step.key] = step
+        for record in self.superseded:
+            if any(d.restore_id == record.id for d in self.decisions.values()):
+                continue
+            step = self._superseded(record)
+            steps[step.key] = step
         return steps
+
+    def _superseded(self, record: ResourceRecord) -> Step:
+        """An old incarnation left from an earlier operation: delete it once unused."""
+        requires = set(self._dependents_moved(record.name))
+        if record.name in self.decisions:
+            requires.add(self.key(record.name))
+        return Step(
+            StepKey(record.name, Phase.OLD, record.id),
+            Operation.DELETE_REPLACED,
+            record.type,
+            reason="replaced earlier",
+            requires=frozenset(requires),
+            record_id=record.id,
+        )
 
     def _type(self, name: str) -> str:
         return self.wanted[name].type if name in self.wanted else self.live[name].type
@@ -223,34 +274,71 @@ class _Ordering:
                     keys.add(StepKey(other, Phase.OLD))
         return frozenset(keys)
 
+    def _record_id(self, name: str) -> str | None:
+        record = self.live.get(name)
+        return record.id if record is not None else None
+
     def _steps_for(self, name: str, decision: _Decision) -> list[Step]:
         kind = self._type(name)
         operation = decision.operation
         if operation in (Operation.DELETE, Operation.RETAIN):
             requires = self._dependents_moved(name)
-            return [Step(StepKey(name), operation, kind, reason=decision.reason, requires=requires)]
+            step = Step(StepKey(name), operation, kind, reason=decision.reason, requires=requires)
+            return [replace(step, record_id=self._record_id(name))]
+        if operation is Operation.RESTORE:
+            return self._restore(name, decision, kind)
         if operation is not Operation.CREATE_REPLACEMENT:
-            return [
-                Step(
-                    StepKey(name),
-                    operation,
-                    kind,
-                    decision.changed,
-                    decision.reason,
-                    self._dependencies(name),
-                    decision.decided_at_apply,
-                )
-            ]
+            step = Step(
+                StepKey(name),
+                operation,
+                kind,
+                decision.changed,
+                decision.reason,
+                self._dependencies(name),
+                decision.decided_at_apply,
+            )
+            return [replace(step, record_id=self._record_id(name))]
         return self._replacement(name, decision, kind)
+
+    def _restore(self, name: str, decision: _Decision, kind: str) -> list[Step]:
+        restore = StepKey(name)
+        current = self.live[name]
+        dropped = StepKey(name, Phase.OLD, current.id)
+        return [
+            Step(
+                restore,
+                Operation.RESTORE,
+                kind,
+                reason=decision.reason,
+                requires=self._dependencies(name),
+                record_id=decision.restore_id,
+            ),
+            Step(
+                dropped,
+                Operation.DELETE_REPLACED,
+                current.type,
+                reason="rolled back",
+                requires=self._dependents_moved(name) | {restore},
+                record_id=current.id,
+            ),
+        ]
 
     def _replacement(self, name: str, decision: _Decision, kind: str) -> list[Step]:
         new, old = StepKey(name, Phase.NEW), StepKey(name, Phase.OLD)
         old_type = self.live[name].type
+        record_id = self.live[name].id
         if self.wanted[name].replace_delete_first:
             dependents = self._dependents_moved(name, wanted_too=False) - {new}
             reason = f"{decision.reason}; the old one goes first"
             return [
-                Step(old, Operation.DELETE_REPLACED, old_type, reason=reason, requires=dependents),
+                Step(
+                    old,
+                    Operation.DELETE_REPLACED,
+                    old_type,
+                    reason=reason,
+                    requires=dependents,
+                    record_id=record_id,
+                ),
                 Step(
                     new,
                     Operation.CREATE_REPLACEMENT,
@@ -258,6 +346,7 @@ class _Ordering:
                     decision.changed,
                     decision.reason,
                     self._dependencies(name) | {old},
+                    record_id=record_id,
                 ),
             ]
         dependents = self._dependents_moved(name) - {new}
@@ -269,6 +358,7 @@ class _Ordering:
                 decision.changed,
                 decision.reason,
                 self._dependencies(name),
+                record_id=record_id,
             ),
             Step(
                 old,
@@ -276,5 +366,6 @@ class _Ordering:
                 old_type,
                 reason="replaced",
                 requires=dependents | {new},
+                record_id=record_id,
             ),
         ]

@@ -20,6 +20,8 @@ class Operation(enum.StrEnum):
     CREATE_REPLACEMENT = "create-replacement"
     #: Delete the old incarnation once nothing points at it any more.
     DELETE_REPLACED = "delete-replaced"
+    #: Make a replaced incarnation live again (rolling an update back).
+    RESTORE = "restore"
     DELETE = "delete"
     #: Forget the resource without deleting it (``deletion_policy: Retain``).
     RETAIN = "retain"
@@ -38,6 +40,8 @@ class Phase(enum.StrEnum):
 class StepKey:
     resource: str
     phase: Phase = Phase.CURRENT
+    #: Tells apart several old incarnations of one name waiting for deletion.
+    incarnation: str = ""
 
     def __str__(self) -> str:
         return self.resource if self.phase is Phase.CURRENT else f"{self.resource}({self.phase})"
@@ -57,6 +61,8 @@ class Step:
     #: True when the choice between update and replace waits for values
     #: that are only known once earlier steps have run.
     decided_at_apply: bool = False
+    #: The recorded incarnation the step works on (None for a create).
+    record_id: str | None = None
 
 
 @dataclass(frozen=True)

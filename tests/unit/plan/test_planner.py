@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -223,3 +224,35 @@ def test_large_chain_plans_quickly_and_in_order() -> None:
     lines = plan.render().splitlines()
     assert lines[0].startswith("create             r0 ")
     assert lines[-1].endswith("[after r1998]")
+
+
+def test_old_incarnation_left_by_an_interrupted_update_is_deleted() -> None:
+    old = replace(have("pw", RANDOM, length=4), id="old", replaced_by="new")
+    new = replace(have("pw", RANDOM, length=5), id="new", replaces="old", generation=1)
+    app = have("app", VALUE, ("pw",), value="x")
+    plan, diagnostics = plan_changes(
+        [want("pw", RANDOM, length=5), want("app", VALUE, ("pw",), value="x")], [old, new, app]
+    )
+    assert diagnostics == []
+    assert plan.render() == (
+        "same               pw (OS::Heat::RandomString)\n"
+        "same               app (OS::Heat::Value) [after pw]\n"
+        "delete-replaced    pw(old) (OS::Heat::RandomString): replaced earlier [after app, pw]"
+    )
+    (deletion,) = plan.by_operation(Operation.DELETE_REPLACED)
+    assert deletion.record_id == "old"
+
+
+def test_rollback_restores_the_replaced_incarnation() -> None:
+    old = replace(have("pw", RANDOM, length=4), id="old", replaced_by="new")
+    new = replace(have("pw", RANDOM, length=5), id="new", replaces="old", generation=1)
+    plan, diagnostics = plan_changes([want("pw", RANDOM, length=4)], [old, new])
+    assert diagnostics == []
+    assert plan.render() == (
+        "restore            pw (OS::Heat::RandomString): "
+        "the incarnation it replaced still matches the template\n"
+        "delete-replaced    pw(old) (OS::Heat::RandomString): rolled back [after pw]"
+    )
+    restore = plan.steps[StepKey("pw")]
+    assert restore.record_id == "old"
+    assert plan.steps[StepKey("pw", Phase.OLD, "new")].record_id == "new"
