@@ -14,6 +14,7 @@ import yaml
 from kiln import __version__
 from kiln.cli.files_map import gather_files
 from kiln.cli.output import print_diagnostics, print_functions
+from kiln.cli.stack import engine, stack
 from kiln.config import limits_from_environment
 from kiln.errors import Severity
 from kiln.providers.registry import load_schema_registry
@@ -26,6 +27,10 @@ from kiln.template.validate import SourceText, validate_template
 @click.version_option(__version__, prog_name="kiln")
 def main() -> None:
     """Kiln: cloud orchestration for Heat (HOT) and CloudFormation templates."""
+
+
+main.add_command(stack)
+main.add_command(engine)
 
 
 @main.group()

@@ -111,6 +111,11 @@ class StackRecord:
     environments: tuple[tuple[str, str], ...] = ()
     #: Parameter values as given by the user (hidden ones encrypted at rest).
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    #: The definition before the last update, which a rollback returns to ("" if none).
+    previous_template: str = ""
+    previous_files: Mapping[str, str] = field(default_factory=dict)
+    previous_environments: tuple[tuple[str, str], ...] = ()
+    previous_parameters: Mapping[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     timeout_mins: int | None = None
     disable_rollback: bool = False

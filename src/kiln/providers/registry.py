@@ -1,7 +1,10 @@
 """Finding installed providers through the ``kiln.resources`` entry-point group.
 
-Each entry point names a ``register(registry)`` callable; that is the only
-discovery mechanism (tests call ``register`` directly on their own registry).
+Each entry point names a ``register(registry)`` callable that adds its plugin
+classes (and any custom constraints) to a :class:`PluginRegistry`; that is the
+only discovery mechanism, and tests call ``register`` directly on a registry
+of their own. The template layer only needs the schemas, which the plugin
+registry collects as plugins are registered.
 """
 
 from __future__ import annotations
@@ -9,17 +12,80 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from kiln.schema.registry import SchemaRegistry
+from kiln.providers.protocol import ResourcePlugin
+from kiln.schema.constraints import CustomConstraintRegistry
+from kiln.schema.registry import DuplicateSchemaError, SchemaRegistry
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DuplicatePluginError",
+    "PluginRegistry",
+    "Registrar",
+    "load_plugin_registry",
+    "load_schema_registry",
+]
 
 ENTRY_POINT_GROUP = "kiln.resources"
 
-Registrar = Callable[[SchemaRegistry], None]
+
+class DuplicatePluginError(DuplicateSchemaError):
+    """Two plugins claimed the same resource type name."""
 
 
-def load_schema_registry(group: str = ENTRY_POINT_GROUP) -> SchemaRegistry:
+class PluginRegistry:
+    """Plugin classes by type name, and the schema registry they make up.
+
+    No global instance exists: the service builds one at start-up with
+    :func:`load_plugin_registry`, tests build exactly the one they need.
+    """
+
+    def __init__(self) -> None:
+        self._plugins: dict[str, type[ResourcePlugin]] = {}
+        self._schemas = SchemaRegistry()
+
+    def register(self, plugin_class: type[ResourcePlugin]) -> None:
+        type_name = plugin_class.type_name
+        if type_name in self._plugins:
+            existing = self._plugins[type_name].__qualname__
+            raise DuplicatePluginError(
+                f"resource type '{type_name}' is already registered by {existing}"
+            )
+        self._schemas.register(plugin_class.schema)
+        self._plugins[type_name] = plugin_class
+
+    def get(self, type_name: str) -> type[ResourcePlugin] | None:
+        return self._plugins.get(type_name)
+
+    def type_names(self) -> list[str]:
+        return sorted(self._plugins)
+
+    def schemas(self) -> SchemaRegistry:
+        """Every registered plugin's schema, plus the custom constraints providers added."""
+        return self._schemas
+
+    @property
+    def custom_constraints(self) -> CustomConstraintRegistry:
+        return self._schemas.custom_constraints
+
+    def __contains__(self, type_name: object) -> bool:
+        return type_name in self._plugins
+
+    def __len__(self) -> int:
+        return len(self._plugins)
+
+
+Registrar = Callable[[PluginRegistry], None]
+
+
+def load_plugin_registry(group: str = ENTRY_POINT_GROUP) -> PluginRegistry:
     """A registry filled by every installed provider, in entry-point name order."""
-    registry = SchemaRegistry()
+    registry = PluginRegistry()
     for entry_point in sorted(entry_points(group=group), key=lambda e: e.name):
         register: Registrar = entry_point.load()
         register(registry)
     return registry
+
+
+def load_schema_registry(group: str = ENTRY_POINT_GROUP) -> SchemaRegistry:
+    """The schemas of every installed provider: all the template layer needs."""
+    return load_plugin_registry(group).schemas()

@@ -1,24 +1,27 @@
 """``OS::Heat::*`` utility resources.
 
-``register`` is the ``kiln.resources`` entry point: it adds each type's schema
-(and the custom constraints they use) to a registry.
+``register`` is the ``kiln.resources`` entry point: it adds each type's plugin
+(and so its schema) and the custom constraints they use to a registry.
 """
 
 from __future__ import annotations
 
+from kiln.providers.protocol import ResourcePlugin
+from kiln.providers.registry import PluginRegistry
 from kiln.resources.heat import delay, none, random_string, test_resource, value
-from kiln.schema.registry import SchemaRegistry
 
-SCHEMAS = (
-    none.SCHEMA,
-    value.SCHEMA,
-    random_string.SCHEMA,
-    test_resource.SCHEMA,
-    delay.SCHEMA,
+PLUGINS: tuple[type[ResourcePlugin], ...] = (
+    none.NoneResource,
+    value.ValueResource,
+    random_string.RandomString,
+    test_resource.TestResource,
+    delay.Delay,
 )
 
+SCHEMAS = tuple(plugin.schema for plugin in PLUGINS)
 
-def register(registry: SchemaRegistry) -> None:
-    for schema in SCHEMAS:
-        registry.register(schema)
-    test_resource.register_constraints(registry)
+
+def register(registry: PluginRegistry) -> None:
+    for plugin in PLUGINS:
+        registry.register(plugin)
+    test_resource.register_constraints(registry.schemas())

@@ -1,0 +1,528 @@
+"""``kiln stack ...``: the ``openstack stack`` verbs and options, run in embedded mode."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from kiln.cli.embedded import Embedded
+from kiln.cli.files_map import gather_files
+from kiln.cli.formatting import format_option, print_fields, print_rows
+from kiln.errors import DiagnosticError, KilnError
+from kiln.persistence.listing import StackFilters
+from kiln.plan.state import StackRecord, Status
+from kiln.service.stacks import StackDefinition
+
+STACK_COLUMNS = ("ID", "Stack Name", "Stack Status", "Creation Time", "Updated Time")
+
+
+def _embedded() -> Embedded:
+    return Embedded(dict(os.environ))
+
+
+def _parameters(values: tuple[str, ...]) -> dict[str, str]:
+    parameters: dict[str, str] = {}
+    for value in values:
+        for item in value.split(";"):
+            if not item.strip():
+                continue
+            key, separator, text = item.partition("=")
+            if not separator:
+                raise click.BadParameter(f"{item!r} is not key=value", param_hint="--parameter")
+            parameters[key.strip()] = text
+    return parameters
+
+
+def _definition(
+    template: Path | None, environments: tuple[Path, ...], parameters: tuple[str, ...]
+) -> StackDefinition:
+    files = gather_files(template, list(environments)) if template else {}
+    return StackDefinition(
+        template=template.read_text(encoding="utf-8") if template else "",
+        files=files,
+        environments=tuple((str(path), path.read_text(encoding="utf-8")) for path in environments),
+        parameters=_parameters(parameters),
+    )
+
+
+def _fail(error: Exception) -> None:
+    if isinstance(error, DiagnosticError):
+        for diagnostic in error.diagnostics:
+            click.echo(diagnostic.render(), err=True)
+        raise SystemExit(1)
+    raise click.ClickException(str(error))
+
+
+def _stack_row(stack: StackRecord) -> tuple[Any, ...]:
+    return (stack.id, stack.name, stack.state, stack.created_at, stack.updated_at)
+
+
+def _show_stack(embedded: Embedded, stack: StackRecord, output_format: str) -> None:
+    outputs = embedded.service.outputs(stack) if stack.status is not Status.IN_PROGRESS else []
+    fields: list[tuple[str, Any]] = [
+        ("id", stack.id),
+        ("stack_name", stack.name),
+        ("creation_time", stack.created_at),
+        ("updated_time", stack.updated_at),
+        ("stack_status", stack.state),
+        ("stack_status_reason", stack.status_reason),
+        ("parameters", _shown_parameters(embedded, stack)),
+        ("outputs", [_output_entry(o) for o in outputs]),
+        ("disable_rollback", stack.disable_rollback),
+        ("timeout_mins", stack.timeout_mins),
+        ("tags", list(stack.tags)),
+    ]
+    print_fields(fields, output_format)
+
+
+def _output_entry(output: Any) -> dict[str, Any]:
+    entry = {
+        "output_key": output.key,
+        "output_value": output.value,
+        "description": output.description,
+    }
+    if output.error is not None:
+        entry["output_error"] = output.error
+    return entry
+
+
+def _shown_parameters(embedded: Embedded, stack: StackRecord) -> dict[str, Any]:
+    from kiln.engine.operation import validate_stack
+
+    result = validate_stack(stack, embedded.plugins)
+    shown = {
+        name: ("******" if d.hidden else result.parameters.get(name))
+        for name, d in result.declarations.items()
+    }
+    shown.update(
+        {"OS::stack_id": stack.id, "OS::stack_name": stack.name, "OS::project_id": stack.project_id}
+    )
+    return {k: v for k, v in shown.items() if not hasattr(v, "description")}
+
+
+def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
+    """Run the operation here, showing resources in progress and done, and elapsed time."""
+    started = time.monotonic()
+    console = Console(stderr=True, highlight=False)
+    live = (
+        Live(console=console, transient=True, auto_refresh=False) if console.is_terminal else None
+    )
+
+    def progress() -> None:
+        if live is None:
+            return
+        records = embedded.service.resource_records(stack)
+        table = Table.grid(padding=(0, 2))
+        busy = [r for r in records if r.status is Status.IN_PROGRESS]
+        done = sum(1 for r in records if r.status is Status.COMPLETE)
+        table.add_row(
+            f"{stack.name}: {done} done, {len(busy)} in progress, {time.monotonic() - started:.1f}s"
+        )
+        for record in busy[:10]:
+            table.add_row(f"  {record.name} {record.state}")
+        live.update(table, refresh=True)
+
+    if live is not None:
+        live.start()
+    try:
+        embedded.run_now(stack.id, progress)
+    finally:
+        if live is not None:
+            live.stop()
+    final = embedded.service.stacks.get(stack.id, include_deleted=True) or stack
+    console.print(
+        f"{final.name} {final.state} in {time.monotonic() - started:.1f}s: {final.status_reason}"
+    )
+    return final
+
+
+def _start(embedded: Embedded, stack: StackRecord, wait: bool) -> StackRecord:
+    if wait:
+        return _wait(embedded, stack)
+    embedded.run_detached(stack.id)
+    return stack
+
+
+@click.group()
+def stack() -> None:
+    """Create, update, delete and inspect stacks (embedded mode: a local database)."""
+
+
+_template_option = click.option("-t", "--template", type=click.Path(dir_okay=False, path_type=Path))
+_environment_option = click.option(
+    "-e",
+    "--environment",
+    "environments",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+_parameter_option = click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE")
+
+
+@stack.command("create")
+@click.argument("name")
+@_template_option
+@_environment_option
+@_parameter_option
+@click.option("--wait", is_flag=True, help="Wait for the operation and show its progress.")
+@click.option("--timeout", "timeout", type=int, help="Stack timeout in minutes.")
+@click.option("--disable-rollback", is_flag=True)
+@click.option("--dry-run", is_flag=True, help="Show the plan without creating anything.")
+@click.option("--tags", default="", help="Comma-separated tags.")
+@format_option
+def create(
+    name: str,
+    template: Path | None,
+    environments: tuple[Path, ...],
+    parameters: tuple[str, ...],
+    wait: bool,
+    timeout: int | None,
+    disable_rollback: bool,
+    dry_run: bool,
+    tags: str,
+    output_format: str,
+) -> None:
+    """Create a stack from a template."""
+    if template is None:
+        raise click.UsageError("a template is required (-t/--template)")
+    embedded = _embedded()
+    definition = _definition(template, environments, parameters)
+    try:
+        if dry_run:
+            click.echo(embedded.service.preview(name, definition).render())
+            return
+        record = embedded.service.create(
+            name,
+            definition,
+            timeout_mins=timeout,
+            disable_rollback=disable_rollback,
+            tags=[t for t in tags.split(",") if t],
+        )
+    except KilnError as error:
+        _fail(error)
+        return
+    record = _start(embedded, record, wait)
+    _show_stack(embedded, record, output_format)
+    if wait and record.status is Status.FAILED:
+        sys.exit(1)
+
+
+@stack.command("update")
+@click.argument("name_or_id")
+@_template_option
+@_environment_option
+@_parameter_option
+@click.option("--existing", is_flag=True, help="Reuse the stack's template and parameters (PATCH).")
+@click.option("--clear-parameter", "clear", multiple=True)
+@click.option("--wait", is_flag=True)
+@click.option("--timeout", "timeout", type=int)
+@click.option("--rollback", type=click.Choice(["enabled", "disabled", "keep"]), default="keep")
+@click.option("--dry-run", is_flag=True, help="Show the plan without changing anything.")
+@format_option
+def update(
+    name_or_id: str,
+    template: Path | None,
+    environments: tuple[Path, ...],
+    parameters: tuple[str, ...],
+    existing: bool,
+    clear: tuple[str, ...],
+    wait: bool,
+    timeout: int | None,
+    rollback: str,
+    dry_run: bool,
+    output_format: str,
+) -> None:
+    """Update a stack (replace its definition, or patch it with --existing)."""
+    embedded = _embedded()
+    if template is None and not existing:
+        raise click.UsageError("a template is required unless --existing is given")
+    definition = _definition(template, environments, parameters)
+    disable = {"enabled": False, "disabled": True}.get(rollback)
+    try:
+        current = embedded.service.get(name_or_id)
+        if dry_run:
+            merged = embedded.service._merged(current, definition, existing, clear)
+            click.echo(embedded.service.preview(current.name, merged, current).render())
+            return
+        record = embedded.service.update(
+            name_or_id,
+            definition,
+            existing=existing,
+            clear_parameters=clear,
+            timeout_mins=timeout,
+            disable_rollback=disable,
+        )
+    except KilnError as error:
+        _fail(error)
+        return
+    record = _start(embedded, record, wait)
+    _show_stack(embedded, record, output_format)
+    if wait and record.status is Status.FAILED:
+        sys.exit(1)
+
+
+@stack.command("delete")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--wait", is_flag=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(names: tuple[str, ...], wait: bool, yes: bool) -> None:
+    """Delete stacks and everything they created."""
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Delete stack(s) {', '.join(names)}?", abort=True)
+    embedded = _embedded()
+    failed = False
+    for name in names:
+        try:
+            record = embedded.service.delete(name)
+        except KilnError as error:
+            click.echo(str(error), err=True)
+            failed = True
+            continue
+        record = _start(embedded, record, wait)
+        failed = failed or record.status is Status.FAILED
+    if failed:
+        sys.exit(1)
+
+
+@stack.command("cancel")
+@click.argument("name_or_id")
+@click.option("--no-rollback", is_flag=True, help="Stop without rolling back.")
+@click.option("--wait", is_flag=True)
+def cancel(name_or_id: str, no_rollback: bool, wait: bool) -> None:
+    """Cancel the create or update in progress."""
+    embedded = _embedded()
+    try:
+        record = embedded.service.cancel(name_or_id, rollback=not no_rollback)
+    except KilnError as error:
+        _fail(error)
+        return
+    if wait:
+        record = _wait(embedded, record)
+    click.echo(f"{record.name} {record.state}")
+
+
+@stack.command("list")
+@click.option("--property", "properties", multiple=True, help="Filter: name=x or status=y.")
+@click.option("--tags", default="")
+@click.option(
+    "--sort", "sort", default="", help="key[:asc|desc],... (name, created_at, updated_at, status)."
+)
+@click.option("--limit", type=int)
+@click.option("--marker")
+@click.option("--deleted", is_flag=True)
+@format_option
+def list_stacks(
+    properties: tuple[str, ...],
+    tags: str,
+    sort: str,
+    limit: int | None,
+    marker: str | None,
+    deleted: bool,
+    output_format: str,
+) -> None:
+    """List stacks."""
+    embedded = _embedded()
+    names = [p.split("=", 1)[1] for p in properties if p.startswith("name=")]
+    statuses = [p.split("=", 1)[1] for p in properties if p.startswith("status=")]
+    filters = StackFilters(
+        names=names, statuses=statuses, tags=[t for t in tags.split(",") if t], show_deleted=deleted
+    )
+    keys = [item.split(":")[0] for item in sort.split(",") if item]
+    direction = next((item.split(":")[1] for item in sort.split(",") if ":" in item), None)
+    try:
+        stacks = embedded.service.list_stacks(
+            filters, sort_keys=keys, sort_dir=direction, limit=limit, marker=marker
+        )
+    except KilnError as error:
+        _fail(error)
+        return
+    print_rows(STACK_COLUMNS, [_stack_row(s) for s in stacks], output_format)
+
+
+@stack.command("show")
+@click.argument("name_or_id")
+@format_option
+def show(name_or_id: str, output_format: str) -> None:
+    """Show a stack, its parameters and outputs."""
+    embedded = _embedded()
+    try:
+        record = embedded.service.get(name_or_id)
+    except KilnError as error:
+        _fail(error)
+        return
+    _show_stack(embedded, record, output_format)
+
+
+@stack.group("output")
+def output() -> None:
+    """Stack outputs."""
+
+
+@output.command("list")
+@click.argument("name_or_id")
+@format_option
+def output_list(name_or_id: str, output_format: str) -> None:
+    embedded = _embedded()
+    stack_record = embedded.service.get(name_or_id)
+    outputs = embedded.service.outputs(stack_record)
+    print_rows(
+        ("output_key", "description"), [(o.key, o.description) for o in outputs], output_format
+    )
+
+
+@output.command("show")
+@click.argument("name_or_id")
+@click.argument("key")
+@format_option
+def output_show(name_or_id: str, key: str, output_format: str) -> None:
+    embedded = _embedded()
+    stack_record = embedded.service.get(name_or_id)
+    for item in embedded.service.outputs(stack_record):
+        if item.key == key:
+            print_fields(list(_output_entry(item).items()), output_format)
+            return
+    raise click.ClickException(f"Output {key} not found.")
+
+
+@stack.group("event")
+def event() -> None:
+    """Stack events."""
+
+
+@event.command("list")
+@click.argument("name_or_id")
+@click.option("--resource", help="Only events of this resource.")
+@click.option("--follow", is_flag=True, help="Keep printing new events until the operation ends.")
+@format_option
+def event_list(name_or_id: str, resource: str | None, follow: bool, output_format: str) -> None:
+    embedded = _embedded()
+    stack_record = embedded.service.get(name_or_id)
+    last = 0
+    while True:
+        events = embedded.service.event_records(stack_record, after=last, resource=resource)
+        if output_format == "table" or follow:
+            for item in events:
+                click.echo(
+                    f"{item.created_at:%Y-%m-%d %H:%M:%SZ} [{item.resource_name}]: "
+                    f"{item.action}_{item.status}  {item.status_reason}"
+                )
+        else:
+            print_rows(
+                ("id", "resource_name", "resource_status", "resource_status_reason", "event_time"),
+                [
+                    (e.id, e.resource_name, f"{e.action}_{e.status}", e.status_reason, e.created_at)
+                    for e in events
+                ],
+                output_format,
+            )
+        if events:
+            last = events[-1].sequence
+        current = embedded.service.stacks.get(stack_record.id, include_deleted=True)
+        if not follow or current is None or current.status is not Status.IN_PROGRESS:
+            return
+        time.sleep(0.5)
+
+
+@stack.group("resource")
+def resource() -> None:
+    """Stack resources."""
+
+
+@resource.command("list")
+@click.argument("name_or_id")
+@format_option
+def resource_list(name_or_id: str, output_format: str) -> None:
+    embedded = _embedded()
+    stack_record = embedded.service.get(name_or_id)
+    rows = [
+        (r.name, r.physical_id or "", r.type, r.state, r.updated_at)
+        for r in embedded.service.resource_records(stack_record)
+    ]
+    print_rows(
+        (
+            "resource_name",
+            "physical_resource_id",
+            "resource_type",
+            "resource_status",
+            "updated_time",
+        ),
+        rows,
+        output_format,
+    )
+
+
+@resource.command("show")
+@click.argument("name_or_id")
+@click.argument("resource_name")
+@format_option
+def resource_show(name_or_id: str, resource_name: str, output_format: str) -> None:
+    embedded = _embedded()
+    stack_record = embedded.service.get(name_or_id)
+    for record in embedded.service.resource_records(stack_record):
+        if record.name == resource_name:
+            print_fields(
+                [
+                    ("resource_name", record.name),
+                    ("physical_resource_id", record.physical_id),
+                    ("resource_type", record.type),
+                    ("resource_status", record.state),
+                    ("resource_status_reason", record.status_reason),
+                    ("attributes", dict(record.attributes)),
+                    (
+                        "required_by",
+                        sorted(
+                            r.name
+                            for r in embedded.service.resource_records(stack_record)
+                            if record.name in r.depends_on
+                        ),
+                    ),
+                    ("creation_time", record.created_at),
+                    ("updated_time", record.updated_at),
+                ],
+                output_format,
+            )
+            return
+    raise click.ClickException(
+        f"The Resource ({resource_name}) could not be found in Stack {stack_record.name}."
+    )
+
+
+@stack.group("template")
+def template_group() -> None:
+    """A stack's template."""
+
+
+@template_group.command("show")
+@click.argument("name_or_id")
+def template_show(name_or_id: str) -> None:
+    embedded = _embedded()
+    click.echo(embedded.service.get(name_or_id).template.rstrip())
+
+
+@click.group()
+def engine() -> None:
+    """Run stack operations (used by the CLI's background runs and for recovery)."""
+
+
+@engine.command("run")
+@click.argument("stack_id")
+def engine_run(stack_id: str) -> None:
+    """Drive one stack's operation to its end, resuming it if it was interrupted."""
+    embedded = _embedded()
+    embedded.run_now(stack_id)
+
+
+@engine.command("recover")
+def engine_recover() -> None:
+    """Resume every operation whose engine died (its lease expired)."""
+    embedded = _embedded()
+    for record in embedded.recover():
+        click.echo(f"{record.name} {record.state}")

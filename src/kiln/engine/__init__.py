@@ -1,0 +1,1 @@
+"""Runs plans: steps through providers, state after every step, events, leases, recovery."""

@@ -1,0 +1,65 @@
+"""What every step of one operation shares, and the store it records state in.
+
+The store is a narrow protocol so that the step logic reads as the state
+machine it is; :mod:`kiln.engine.store` implements it over the repositories.
+Every ``save`` is one committed transaction, optionally with an event, so a
+crash between two saves loses nothing that was already reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kiln.persistence.events import EventDraft
+from kiln.plan.state import ResourceRecord, StackRecord
+from kiln.providers.context import Cancellation, Clock, SystemClock
+from kiln.providers.registry import PluginRegistry
+from kiln.template.validate import ValidationResult
+
+
+class ResourceStore(Protocol):
+    def all(self, stack_id: str) -> list[ResourceRecord]:
+        """Every recorded incarnation of the stack's resources."""
+
+    def get(self, record_id: str) -> ResourceRecord:
+        """One record; raises if it is gone."""
+
+    def add(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
+        """Insert a new incarnation (and its event) in one transaction."""
+
+    def save(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
+        """Write the whole record (and its event) in one transaction."""
+
+    def remove(self, record_id: str, event: EventDraft | None = None) -> None:
+        """Forget a record that no longer exists in the cloud (or is retained)."""
+
+
+@dataclass
+class OperationContext:
+    """One running operation (create, update, delete, rollback) of one stack."""
+
+    stack: StackRecord
+    traversal: str
+    result: ValidationResult
+    store: ResourceStore
+    plugins: PluginRegistry
+    cancellation: Cancellation
+    clock: Clock = field(default_factory=SystemClock)
+    #: ``clock.monotonic()`` time after which the operation has timed out.
+    deadline: float | None = None
+    #: Attribute names each resource must report, because something refers to them.
+    attributes_needed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: The shortest wait between two polls of the same resource.
+    minimum_poll_interval: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def timed_out(self) -> bool:
+        return self.deadline is not None and self.clock.monotonic() >= self.deadline
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(self.deadline - self.clock.monotonic(), 0.0)

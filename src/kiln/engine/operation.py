@@ -1,0 +1,271 @@
+"""Drive one stack's operation to its end: converge, then complete, fail or roll back.
+
+Converging means: plan from the template and what is recorded, walk the
+plan, and plan again, until the plan has nothing left to change. Because
+the plan is recomputed from the database each round, the same code resumes
+an operation a dead process left behind, and picks up replacements that
+were only decided while applying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from kiln.engine.context import OperationContext
+from kiln.engine.resource_steps import StepFailed, run_step
+from kiln.engine.scope import recorded_scope, stack_identity
+from kiln.engine.store import RepositoryStore
+from kiln.errors import Diagnostic
+from kiln.graph.walker import walk
+from kiln.persistence.database import Database
+from kiln.persistence.events import EventDraft, EventRepository
+from kiln.persistence.locks import LockRepository
+from kiln.persistence.secrets import SecretBox
+from kiln.persistence.stacks import StackRepository
+from kiln.plan.desired import deletion_policies, desired_resources
+from kiln.plan.planner import plan_changes
+from kiln.plan.state import Action, StackRecord, Status
+from kiln.plan.steps import Plan, Step, StepKey
+from kiln.providers.context import Cancellation, Clock, SystemClock
+from kiln.providers.registry import PluginRegistry
+from kiln.template.validate import SourceText, ValidationResult, validate_template
+
+#: Rounds of plan-and-walk before an operation counts as not converging.
+MAX_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    succeeded: bool
+    reason: str = ""
+    #: The operation was superseded (cancel, a newer operation): do nothing more.
+    superseded: bool = False
+
+
+def validate_stack(stack: StackRecord, plugins: PluginRegistry) -> ValidationResult:
+    """The stack's template with its stored environments, files and parameters."""
+    return validate_template(
+        SourceText("template", stack.template),
+        registry=plugins.schemas(),
+        environments=[SourceText(name, text) for name, text in stack.environments],
+        parameters=stack.parameters,
+        files=stack.files,
+        require_parameter_values=True,
+        identity=stack_identity(stack),
+    )
+
+
+def attributes_needed(result: ValidationResult) -> dict[str, frozenset[str]]:
+    """Which attributes of which resources the template reads (get_attr, Fn::GetAtt, Sub)."""
+    needed: dict[str, set[str]] = {}
+    if result.template is None:
+        return {}
+    for _, reference in result.template.references:
+        if reference.kind == "attribute" and reference.attribute is not None:
+            needed.setdefault(reference.name, set()).add(reference.attribute)
+    return {name: frozenset(names) for name, names in needed.items()}
+
+
+class Engine:
+    """Runs stack operations in this process; several engines may share one database."""
+
+    def __init__(
+        self,
+        database: Database,
+        plugins: PluginRegistry,
+        secrets: SecretBox,
+        *,
+        engine_id: str | None = None,
+        clock: Clock | None = None,
+        concurrency: int | None = None,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self.database = database
+        self.plugins = plugins
+        self.engine_id = engine_id or f"engine-{uuid.uuid4()}"
+        self.clock = clock or SystemClock()
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.stacks = StackRepository(database, secrets)
+        self.locks = LockRepository(database)
+        self.events = EventRepository(database)
+        self.store = RepositoryStore(database, secrets)
+
+    async def run(self, stack_id: str) -> StackRecord | None:
+        """Drive the stack's current operation to its end, resuming wherever it stands.
+
+        Returns the final record, or None when another live engine holds the stack.
+        """
+        if not self.locks.acquire(stack_id, self.engine_id, self.lease_seconds, _now()):
+            return self.stacks.get(stack_id)
+        cancellation = Cancellation(self.clock)
+        heartbeat = asyncio.ensure_future(self._heartbeat(stack_id, cancellation))
+        try:
+            await self._run_locked(stack_id, cancellation)
+        finally:
+            heartbeat.cancel()
+            self.locks.release(stack_id, self.engine_id)
+        return self.stacks.get(stack_id, include_deleted=True)
+
+    async def _heartbeat(self, stack_id: str, cancellation: Cancellation) -> None:
+        """Renew the lease; losing it (another engine took over) stops this one."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not self.locks.renew(stack_id, self.engine_id, self.lease_seconds, _now()):
+                cancellation.cancel()
+                return
+
+    async def _run_locked(self, stack_id: str, cancellation: Cancellation) -> None:
+        stack = self.stacks.get(stack_id)
+        while stack is not None and stack.status is Status.IN_PROGRESS and stack.current_traversal:
+            outcome = await self._converge(stack, cancellation)
+            if outcome.superseded:
+                stack = self.stacks.get(stack_id)
+                if cancellation.is_cancelled():
+                    return
+                continue
+            stack = self._conclude(stack, outcome)
+
+    def _conclude(self, stack: StackRecord, outcome: Outcome) -> StackRecord | None:
+        """Record the result; start the rollback a failed create or update asks for."""
+        traversal = stack.current_traversal or ""
+        if outcome.succeeded:
+            self.stacks.finish_operation(
+                stack.id, traversal, Status.COMPLETE, _complete_reason(stack.action)
+            )
+            self.events.append(
+                stack.id, _stack_event(stack, Status.COMPLETE, _complete_reason(stack.action))
+            )
+            if stack.action is Action.DELETE:
+                self.stacks.soft_delete(stack.id)
+            elif stack.action is Action.ROLLBACK and stack.previous_template:
+                self.stacks.save_definition(replace(_source(stack), previous_template=""))
+            return None
+        self.stacks.finish_operation(stack.id, traversal, Status.FAILED, outcome.reason)
+        self.events.append(stack.id, _stack_event(stack, Status.FAILED, outcome.reason))
+        if stack.action in (Action.CREATE, Action.UPDATE) and not stack.disable_rollback:
+            rollback = str(uuid.uuid4())
+            if self.stacks.begin_operation(stack.id, Action.ROLLBACK, traversal, rollback, None):
+                rolling_back = replace(stack, action=Action.ROLLBACK)
+                self.events.append(
+                    stack.id, _stack_event(rolling_back, Status.IN_PROGRESS, "rollback started")
+                )
+                return self.stacks.get(stack.id)
+        return None
+
+    async def _converge(self, stack: StackRecord, cancellation: Cancellation) -> Outcome:
+        traversal = stack.current_traversal or ""
+        result = validate_stack(_source(stack), self.plugins)
+        if not result.ok:
+            return Outcome(False, f"the template is not valid: {result.errors[0].render()}")
+        context = OperationContext(
+            stack=stack,
+            traversal=traversal,
+            result=result,
+            store=self.store,
+            plugins=self.plugins,
+            cancellation=cancellation,
+            clock=self.clock,
+            deadline=self._deadline(stack),
+            attributes_needed=attributes_needed(result),
+        )
+        for _ in range(MAX_ROUNDS):
+            plan, problems = self._plan(context)
+            if problems:
+                return Outcome(False, problems[0].message)
+            if not plan.changes():
+                return Outcome(True)
+            outcome = await self._walk(context, plan.steps)
+            if outcome is not None:
+                return outcome
+        return Outcome(False, "the stack did not converge")
+
+    def _plan(self, context: OperationContext) -> tuple[Plan, list[Diagnostic]]:
+        stack = context.stack
+        records = self.store.all(stack.id)
+        scope = recorded_scope(context.result, records, self.plugins)
+        template = context.result.template
+        policies = deletion_policies(template, scope) if template is not None else {}
+        if stack.action is Action.DELETE or (
+            stack.action is Action.ROLLBACK and not stack.previous_template
+        ):
+            return plan_changes([], records, previous_deletion_policies=policies)
+        desired, problems = desired_resources(context.result, self.plugins.schemas(), scope)
+        if problems:
+            return Plan(), problems
+        return plan_changes(desired, records, previous_deletion_policies=policies)
+
+    async def _walk(
+        self, context: OperationContext, steps: Mapping[StepKey, Step]
+    ) -> Outcome | None:
+        """One walk of a plan; None when it finished and the stack should be planned again."""
+        stack_id = context.stack.id
+
+        def superseded() -> bool:
+            current = self.stacks.get(stack_id)
+            return current is None or current.current_traversal != context.traversal
+
+        def should_stop() -> bool:
+            return context.cancellation.is_cancelled() or context.timed_out() or superseded()
+
+        async def run(key: StepKey) -> None:
+            await run_step(context, steps[key])
+
+        result = await walk(
+            {k: s.requires for k, s in steps.items()},
+            run,
+            limit=self.concurrency,
+            should_stop=should_stop,
+        )
+        if result.failed:
+            error = next(iter(result.failed.values()))
+            if not isinstance(error, StepFailed):
+                raise error
+            return Outcome(False, f"Resource {context.stack.action} failed: {error}")
+        if superseded() or context.cancellation.is_cancelled():
+            return Outcome(False, "superseded", superseded=True)
+        if context.timed_out():
+            return Outcome(False, "Timed out")
+        return None
+
+    def _deadline(self, stack: StackRecord) -> float | None:
+        if stack.deadline_at is None:
+            return None
+        left = (stack.deadline_at - _now()).total_seconds()
+        return self.clock.monotonic() + left
+
+
+def _source(stack: StackRecord) -> StackRecord:
+    """What an operation converges to: a rolled-back update returns to the previous definition."""
+    if stack.action is Action.ROLLBACK and stack.previous_template:
+        return replace(
+            stack,
+            template=stack.previous_template,
+            files=stack.previous_files,
+            environments=stack.previous_environments,
+            parameters=stack.previous_parameters,
+        )
+    return stack
+
+
+def _complete_reason(action: Action) -> str:
+    return f"Stack {action} completed successfully"
+
+
+def _stack_event(stack: StackRecord, status: Status, reason: str) -> EventDraft:
+    return EventDraft(
+        resource_name=stack.name,
+        action=stack.action,
+        status=status,
+        status_reason=reason,
+        physical_id=stack.id,
+        resource_type="OS::Heat::Stack",
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

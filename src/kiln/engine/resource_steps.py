@@ -1,0 +1,454 @@
+"""One step of one resource: the state machine between the plan and a plugin.
+
+The order inside a create is what makes a crash harmless: the intent and
+the idempotency token are recorded before the cloud is called, the physical
+id the moment the plugin returns it, and a retried step that finds an issued
+create without an id asks the plugin to find and adopt what was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from kiln.engine.context import OperationContext
+from kiln.engine.scope import live_records, recorded_scope
+from kiln.errors import EvaluationError
+from kiln.persistence.events import EventDraft
+from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_token, new_id
+from kiln.plan.steps import Operation, Step
+from kiln.providers.context import ProviderContext
+from kiln.providers.errors import NotFound, ProviderError
+from kiln.providers.protocol import (
+    AttributeRequest,
+    CheckRequest,
+    CreateRequest,
+    DeleteRequest,
+    FindRequest,
+    Progress,
+    ResourcePlugin,
+    UpdateRequest,
+)
+from kiln.schema.properties import validate_properties
+from kiln.schema.types import UpdatePolicy
+from kiln.schema.values import contains_unknown
+from kiln.template.functions.base import Resolver
+from kiln.template.references import dependency_map
+
+
+class StepFailed(Exception):
+    """A step failed; the message is the resource's status reason."""
+
+
+async def run_step(context: OperationContext, step: Step) -> None:
+    operation = step.operation
+    if operation is Operation.CREATE:
+        await create(context, step.key.resource, replaces=None)
+    elif operation is Operation.CREATE_REPLACEMENT:
+        await create(context, step.key.resource, replaces=step.record_id)
+    elif operation is Operation.UPDATE:
+        await update(context, step)
+    elif operation in (Operation.DELETE, Operation.DELETE_REPLACED):
+        if step.record_id is not None:
+            await delete(context, step.record_id)
+    elif operation is Operation.RETAIN and step.record_id is not None:
+        retain(context, step.record_id)
+    elif operation is Operation.RESTORE and step.record_id is not None:
+        restore(context, step.record_id)
+
+
+def _event(record: ResourceRecord, action: Action, status: Status, reason: str = "") -> EventDraft:
+    return EventDraft(
+        resource_name=record.name,
+        action=action,
+        status=status,
+        status_reason=reason,
+        physical_id=record.physical_id,
+        resource_type=record.type,
+    )
+
+
+def _plugin(context: OperationContext, type_name: str) -> ResourcePlugin:
+    plugin_class = context.plugins.get(type_name)
+    if plugin_class is None:
+        raise StepFailed(f"no provider is installed for resource type {type_name}")
+    return plugin_class()
+
+
+def _provider_context(context: OperationContext, record: ResourceRecord) -> ProviderContext:
+    return ProviderContext.create(
+        record.type,
+        record.name,
+        clock=context.clock,
+        timeout=context.remaining(),
+        cancellation=context.cancellation,
+    )
+
+
+def _resolved_type(context: OperationContext, name: str) -> str:
+    declaration = context.result.template.resources[name] if context.result.template else None
+    if declaration is None:
+        raise StepFailed(f"resource {name!r} is not in the template")
+    environment = context.result.environment
+    if environment is None:
+        return declaration.type
+    resolved, _ = environment.resource_registry.resolve(
+        declaration.type, name, is_known=lambda type_name: type_name in context.plugins
+    )
+    return resolved.type_name
+
+
+def desired_properties(
+    context: OperationContext, name: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The resource's properties as the template resolves them now, and converted for the plugin."""
+    template = context.result.template
+    if template is None:
+        raise StepFailed("the template did not validate")
+    scope = recorded_scope(context.result, context.store.all(context.stack.id), context.plugins)
+    try:
+        resolved = Resolver(scope, context.result.limits).resolve(
+            template.resources[name].properties
+        )
+    except EvaluationError as error:
+        raise StepFailed(f"Property error: {error.path}: {error.message}") from error
+    resolved = resolved if isinstance(resolved, dict) else {}
+    if contains_unknown(resolved):
+        raise StepFailed(
+            f"Property error: resources.{name}.properties refer to values not known yet"
+        )
+    plugin_class = context.plugins.get(_resolved_type(context, name))
+    if plugin_class is None:
+        return resolved, resolved
+    converted, problems = validate_properties(
+        plugin_class.schema, resolved, context.plugins.schemas()
+    )
+    errors = [d for d in problems if d.severity.value == "error"]
+    if errors:
+        first = errors[0]
+        raise StepFailed(
+            f"Property error: resources.{name}.properties.{first.path}: {first.message}"
+        )
+    return resolved, converted
+
+
+async def _wait(context: OperationContext, seconds: float) -> None:
+    await context.cancellation.wait(max(seconds, context.minimum_poll_interval))
+
+
+async def _until_done(
+    context: OperationContext,
+    plugin: ResourcePlugin,
+    record: ResourceRecord,
+    progress: Progress,
+    check: str,
+    properties: Mapping[str, Any],
+) -> ResourceRecord:
+    """Poll ``check_<action>`` until the plugin reports done, saving ids as they appear."""
+    provider = _provider_context(context, record)
+    while True:
+        record = _absorb(context, record, progress)
+        if progress.done:
+            return record
+        await _wait(context, progress.poll_after)
+        request = CheckRequest(
+            name=record.name,
+            physical_id=record.physical_id,
+            properties=properties,
+            provider_data=record.provider_data,
+        )
+        progress = await getattr(plugin, check)(provider, request)
+
+
+def _absorb(
+    context: OperationContext, record: ResourceRecord, progress: Progress
+) -> ResourceRecord:
+    """Persist a new physical id or provider data the moment the plugin returns them."""
+    changed = replace(
+        record,
+        physical_id=progress.physical_id or record.physical_id,
+        provider_data=record.provider_data
+        if progress.provider_data is None
+        else progress.provider_data,
+    )
+    if changed != record:
+        context.store.save(changed)
+    return changed
+
+
+async def _attributes(
+    context: OperationContext,
+    plugin: ResourcePlugin,
+    record: ResourceRecord,
+    properties: Mapping[str, Any],
+) -> dict[str, Any]:
+    names = context.attributes_needed.get(record.name, frozenset())
+    names = frozenset(
+        name
+        for name in names
+        if name in plugin.schema.attributes or plugin.schema.dynamic_attributes
+    )
+    if not names:
+        return {}
+    request = AttributeRequest(
+        name=record.name,
+        physical_id=record.physical_id,
+        properties=properties,
+        names=names,
+        provider_data=record.provider_data,
+    )
+    return dict(await plugin.attributes(_provider_context(context, record), request))
+
+
+async def create(context: OperationContext, name: str, replaces: str | None) -> None:
+    resolved, converted = desired_properties(context, name)
+    type_name = context.result.template.resources[name].type if context.result.template else ""
+    plugin = _plugin(context, _resolved_type(context, name))
+    record = _incarnation(context, name, type_name, replaces)
+    record = replace(
+        record,
+        action=Action.CREATE,
+        status=Status.IN_PROGRESS,
+        status_reason="state changed",
+        properties=resolved,
+    )
+    context.store.save(record, _event(record, Action.CREATE, Status.IN_PROGRESS, "state changed"))
+    provider = _provider_context(context, record)
+    physical_name = f"{context.stack.name}-{name}-{record.idempotency_token[:12]}"
+    try:
+        if record.intent is Intent.CREATE_ISSUED and record.physical_id is None:
+            found = await plugin.find(
+                provider,
+                FindRequest(
+                    name=name,
+                    idempotency_token=record.idempotency_token,
+                    physical_name=physical_name,
+                    properties=converted,
+                ),
+            )
+            if found is not None:
+                record = _absorb(context, record, Progress(done=False, physical_id=found))
+        if record.physical_id is None:
+            record = replace(record, intent=Intent.CREATE_ISSUED)
+            context.store.save(record)
+            progress = await plugin.create(
+                provider,
+                CreateRequest(
+                    name=name,
+                    properties=converted,
+                    idempotency_token=record.idempotency_token,
+                    physical_name=physical_name,
+                ),
+            )
+        else:
+            progress = Progress(done=False, poll_after=0.0)
+        record = await _until_done(context, plugin, record, progress, "check_create", converted)
+        attributes = await _attributes(context, plugin, record, converted)
+    except ProviderError as error:
+        _fail(context, record, Action.CREATE, error)
+    record = replace(
+        record,
+        status=Status.COMPLETE,
+        status_reason="state changed",
+        intent=Intent.NONE,
+        attributes=attributes,
+        depends_on=_depends_on(context, name),
+    )
+    context.store.save(record, _event(record, Action.CREATE, Status.COMPLETE, "state changed"))
+
+
+def _depends_on(context: OperationContext, name: str) -> frozenset[str]:
+    template = context.result.template
+    if template is None:
+        return frozenset()
+    return frozenset(dependency_map(template).get(name, ()))
+
+
+def _incarnation(
+    context: OperationContext, name: str, type_name: str, replaces: str | None
+) -> ResourceRecord:
+    """The record this create works on: an interrupted attempt's, or a new one."""
+    records = context.store.all(context.stack.id)
+    old = next((r for r in records if r.id == replaces), None) if replaces else None
+    generation = (old.generation + 1) if old is not None else 0
+    if old is None:
+        generation = max((r.generation + 1 for r in records if r.name == name), default=0)
+    for record in records:
+        if (
+            record.name == name
+            and record.replaced_by is None
+            and record.intent is Intent.CREATE_ISSUED
+            and (old is None or record.replaces == old.id)
+        ):
+            return record
+    token = idempotency_token(context.stack.id, name, generation)
+    record = ResourceRecord(
+        id=new_id(),
+        stack_id=context.stack.id,
+        name=name,
+        type=type_name,
+        generation=generation,
+        replaces=old.id if old is not None else None,
+        idempotency_token=token,
+    )
+    context.store.add(record)
+    if old is not None:
+        context.store.save(replace(old, replaced_by=record.id))
+    return record
+
+
+def _fail(
+    context: OperationContext, record: ResourceRecord, action: Action, error: Exception
+) -> None:
+    """Record the failure as Heat words it (``Kind: resources.name: message``) and stop the step."""
+    reason = context.result.redactor.text(
+        f"{type(error).__name__}: resources.{record.name}: {error}"
+    )
+    failed = replace(context.store.get(record.id), status=Status.FAILED, status_reason=reason)
+    context.store.save(failed, _event(failed, action, Status.FAILED, reason))
+    raise StepFailed(reason)
+
+
+async def update(context: OperationContext, step: Step) -> None:
+    name = step.key.resource
+    current = live_records(context.store.all(context.stack.id)).get(name)
+    if current is None:
+        await create(context, name, replaces=None)
+        return
+    resolved, converted = desired_properties(context, name)
+    changed = frozenset(
+        k
+        for k in set(resolved) | set(current.properties)
+        if resolved.get(k) != current.properties.get(k)
+    )
+    if not changed:
+        return
+    plugin = _plugin(context, _resolved_type(context, name))
+    old_converted, _ = validate_properties(
+        plugin.schema, dict(current.properties), context.plugins.schemas()
+    )
+    if _must_replace(plugin, old_converted, converted, changed):
+        await create(context, name, replaces=current.id)
+        return
+    record = replace(
+        current,
+        action=Action.UPDATE,
+        status=Status.IN_PROGRESS,
+        status_reason="state changed",
+        intent=Intent.UPDATE_ISSUED,
+    )
+    context.store.save(record, _event(record, Action.UPDATE, Status.IN_PROGRESS, "state changed"))
+    try:
+        progress = await plugin.update(
+            _provider_context(context, record),
+            UpdateRequest(
+                name=name,
+                physical_id=record.physical_id,
+                old_properties=old_converted,
+                new_properties=converted,
+                changed=changed,
+                provider_data=record.provider_data,
+            ),
+        )
+        record = await _until_done(context, plugin, record, progress, "check_update", converted)
+        attributes = await _attributes(context, plugin, record, converted)
+    except ProviderError as error:
+        _fail(context, record, Action.UPDATE, error)
+    record = replace(
+        record,
+        status=Status.COMPLETE,
+        intent=Intent.NONE,
+        properties=resolved,
+        attributes=attributes,
+        depends_on=_depends_on(context, name),
+    )
+    context.store.save(record, _event(record, Action.UPDATE, Status.COMPLETE, "state changed"))
+
+
+def _must_replace(
+    plugin: ResourcePlugin, old: Mapping[str, Any], new: Mapping[str, Any], changed: frozenset[str]
+) -> bool:
+    schema = plugin.schema
+    if plugin.needs_replacement(old, new, changed):
+        return True
+    if schema.accepts_any_properties:
+        return False
+    return any(
+        name not in schema.properties
+        or schema.properties[name].update_policy is not UpdatePolicy.IN_PLACE
+        for name in changed
+    )
+
+
+async def delete(context: OperationContext, record_id: str) -> None:
+    record = context.store.get(record_id)
+    plugin = _plugin(context, record.type) if record.type in context.plugins else None
+    record = replace(
+        record, action=Action.DELETE, status=Status.IN_PROGRESS, status_reason="state changed"
+    )
+    context.store.save(record, _event(record, Action.DELETE, Status.IN_PROGRESS, "state changed"))
+    if plugin is not None:
+        properties, _ = validate_properties(
+            plugin.schema, dict(record.properties), context.plugins.schemas()
+        )
+        provider = _provider_context(context, record)
+        try:
+            if record.physical_id is None and record.intent is Intent.CREATE_ISSUED:
+                found = await plugin.find(
+                    provider,
+                    FindRequest(
+                        name=record.name,
+                        idempotency_token=record.idempotency_token,
+                        physical_name=f"{context.stack.name}-{record.name}-{record.idempotency_token[:12]}",
+                        properties=properties,
+                    ),
+                )
+                record = _absorb(context, record, Progress(done=False, physical_id=found))
+            if record.physical_id is not None:
+                record = replace(record, intent=Intent.DELETE_ISSUED)
+                context.store.save(record)
+                progress = await plugin.delete(
+                    provider,
+                    DeleteRequest(
+                        name=record.name,
+                        physical_id=record.physical_id,
+                        properties=properties,
+                        provider_data=record.provider_data,
+                    ),
+                )
+                await _until_done(context, plugin, record, progress, "check_delete", properties)
+        except NotFound:
+            pass
+        except ProviderError as error:
+            _fail(context, record, Action.DELETE, error)
+    _unlink(context, record)
+    context.store.remove(record.id, _event(record, Action.DELETE, Status.COMPLETE, "state changed"))
+
+
+def _unlink(context: OperationContext, record: ResourceRecord) -> None:
+    """A deleted incarnation no longer replaces or is replaced by anything."""
+    for other in context.store.all(context.stack.id):
+        if other.replaces == record.id:
+            context.store.save(replace(other, replaces=None))
+        if other.replaced_by == record.id and other.id != record.id:
+            context.store.save(replace(other, replaced_by=None))
+
+
+def retain(context: OperationContext, record_id: str) -> None:
+    record = context.store.get(record_id)
+    _unlink(context, record)
+    context.store.remove(
+        record.id, _event(record, Action.DELETE, Status.COMPLETE, "retained, not deleted")
+    )
+
+
+def restore(context: OperationContext, record_id: str) -> None:
+    """Make a replaced incarnation live again; its successor becomes the one to delete."""
+    record = context.store.get(record_id)
+    successor_id = record.replaced_by
+    restored = replace(record, replaced_by=None)
+    context.store.save(restored, _event(restored, Action.ROLLBACK, Status.COMPLETE, "restored"))
+    if successor_id is not None:
+        successor = context.store.get(successor_id)
+        context.store.save(replace(successor, replaced_by=record.id, replaces=None))

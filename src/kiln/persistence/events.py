@@ -1,0 +1,141 @@
+"""Events: an append-only log per stack with a gap-free sequence.
+
+Clients follow a stack with "everything after N", so a sequence number must
+never be skipped or reused, even when several workers append at once. Each
+append bumps ``stacks.event_sequence`` with a single UPDATE and inserts the
+event in the same transaction: the UPDATE takes the stack row's write lock,
+so concurrent appenders queue behind each other and a rolled-back append gives
+its number back. The unique (stack_id, sequence) constraint is the backstop.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kiln.persistence.database import Clock, Database, utc_now
+from kiln.persistence.errors import StackNotFound
+from kiln.persistence.models import EventRow, StackRow
+from kiln.plan.state import Action, EventRecord, Status, new_id
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """An event before it has a sequence number and a time."""
+
+    resource_name: str
+    action: Action
+    status: Status
+    status_reason: str = ""
+    physical_id: str | None = None
+    resource_type: str = ""
+
+
+def insert_event(
+    session: Session, stack_id: str, draft: EventDraft, now: Clock = utc_now
+) -> EventRecord:
+    """Append ``draft`` inside the caller's transaction (state change and event commit together)."""
+    bump = (
+        update(StackRow)
+        .where(StackRow.id == stack_id)
+        .values(event_sequence=StackRow.event_sequence + 1)
+    )
+    if session.connection().execute(bump).rowcount != 1:
+        raise StackNotFound(stack_id)
+    sequence = session.connection().scalar(
+        select(StackRow.event_sequence).where(StackRow.id == stack_id)
+    )
+    record = EventRecord(
+        stack_id=stack_id,
+        sequence=int(sequence or 0),
+        resource_name=draft.resource_name,
+        action=draft.action,
+        status=draft.status,
+        status_reason=draft.status_reason,
+        physical_id=draft.physical_id,
+        resource_type=draft.resource_type,
+        id=new_id(),
+        created_at=now(),
+    )
+    session.add(_to_row(record))
+    session.flush()
+    return record
+
+
+class EventRepository:
+    """Appends and reads events; the engine calls it, the API tails it."""
+
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+        self.database = database
+        self.clock = clock
+
+    def append(self, stack_id: str, draft: EventDraft) -> EventRecord:
+        """Store ``draft`` with the stack's next sequence number; StackNotFound if no such stack."""
+        return self.database.write(
+            lambda session: insert_event(session, stack_id, draft, self.clock)
+        )
+
+    def list(
+        self,
+        stack_id: str,
+        *,
+        after_sequence: int = 0,
+        limit: int | None = None,
+        resource_name: str | None = None,
+    ) -> builtins.list[EventRecord]:
+        """Events with a sequence above ``after_sequence``, oldest first."""
+        query = (
+            select(EventRow)
+            .where(EventRow.stack_id == stack_id, EventRow.sequence > after_sequence)
+            .order_by(EventRow.sequence)
+        )
+        if resource_name is not None:
+            query = query.where(EventRow.resource_name == resource_name)
+        if limit is not None:
+            query = query.limit(limit)
+
+        def load(session: Session) -> builtins.list[EventRecord]:
+            return [_to_record(row) for row in session.scalars(query)]
+
+        return self.database.read(load)
+
+    def last_sequence(self, stack_id: str) -> int:
+        """The newest sequence number handed out (0 before the first event)."""
+        query = select(StackRow.event_sequence).where(StackRow.id == stack_id)
+        value = self.database.read(lambda session: session.scalar(query))
+        if value is None:
+            raise StackNotFound(stack_id)
+        return int(value)
+
+
+def _to_row(record: EventRecord) -> EventRow:
+    return EventRow(
+        id=record.id,
+        stack_id=record.stack_id,
+        sequence=record.sequence,
+        resource_name=record.resource_name,
+        resource_type=record.resource_type,
+        action=record.action.value,
+        status=record.status.value,
+        status_reason=record.status_reason,
+        physical_id=record.physical_id,
+        created_at=record.created_at,
+    )
+
+
+def _to_record(row: EventRow) -> EventRecord:
+    return EventRecord(
+        stack_id=row.stack_id,
+        sequence=row.sequence,
+        resource_name=row.resource_name,
+        action=Action(row.action),
+        status=Status(row.status),
+        status_reason=row.status_reason,
+        physical_id=row.physical_id,
+        resource_type=row.resource_type,
+        id=row.id,
+        created_at=row.created_at,
+    )

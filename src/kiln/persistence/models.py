@@ -1,0 +1,183 @@
+"""The tables, as typed SQLAlchemy models.
+
+Only the repositories use these classes; everything outside
+:mod:`kiln.persistence` sees the plain records of :mod:`kiln.plan.state`.
+Tables are created by the Alembic migrations, never from this metadata
+(except in the test that compares the two).
+
+Enumerations are stored as their string values in plain ``VARCHAR`` columns:
+native enum types would need a migration for every new action.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kiln.persistence.columns import UtcDateTime, identifier, json_document, long_text
+
+#: Named constraints, so that batch migrations on SQLite can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 36
+NAME_LENGTH = 255
+STATE_LENGTH = 16
+PHYSICAL_ID_LENGTH = 1024
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StackRow(Base):
+    """One stack; ``active_name`` makes names unique among stacks not deleted.
+
+    ``active_name`` equals ``name`` while the stack lives and becomes NULL on
+    soft delete. A unique constraint on (project, active_name) then gives
+    "unique among live stacks" on all three backends, because every one of
+    them lets NULLs repeat in a unique constraint (MySQL has no partial index).
+    """
+
+    __tablename__ = "stacks"
+    __table_args__ = (
+        UniqueConstraint("project_id", "active_name"),
+        Index(None, "project_id", "name"),
+        Index(None, "project_id", "status"),
+        Index(None, "project_id", "created_at"),
+        Index(None, "status", "deadline_at"),
+        Index(None, "parent_id"),
+    )
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    project_id: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    active_name: Mapped[str | None] = mapped_column(identifier(NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status_reason: Mapped[str] = mapped_column(long_text())
+    template: Mapped[str] = mapped_column(long_text())
+    files: Mapped[dict[str, Any]] = mapped_column(json_document())
+    environments: Mapped[list[Any]] = mapped_column(json_document())
+    parameters: Mapped[dict[str, Any]] = mapped_column(json_document())
+    #: The definition before the last update, which a rollback returns to.
+    previous_template: Mapped[str] = mapped_column(long_text())
+    previous_files: Mapped[dict[str, Any]] = mapped_column(json_document())
+    previous_environments: Mapped[list[Any]] = mapped_column(json_document())
+    previous_parameters: Mapped[dict[str, Any]] = mapped_column(json_document())
+    timeout_mins: Mapped[int | None] = mapped_column(Integer)
+    disable_rollback: Mapped[bool] = mapped_column(Boolean)
+    current_traversal: Mapped[str | None] = mapped_column(identifier(ID_LENGTH))
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    parent_id: Mapped[str | None] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE")
+    )
+    #: Last event sequence handed out; bumped in the transaction that adds an event.
+    event_sequence: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StackTagRow(Base):
+    """Tags get their own rows so that list filters are plain, portable joins."""
+
+    __tablename__ = "stack_tags"
+    __table_args__ = (Index(None, "tag", "stack_id"),)
+
+    stack_id: Mapped[str] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tag: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+
+
+class ResourceRow(Base):
+    """One physical incarnation of a logical resource, with its work lease.
+
+    ``fence`` only ever grows: every claim bumps it, and every write made
+    under a lease names the fence it was claimed with.
+    """
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        UniqueConstraint("stack_id", "idempotency_token"),
+        UniqueConstraint("stack_id", "name", "generation"),
+        Index(None, "lease_until"),
+    )
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    stack_id: Mapped[str] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    type: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    generation: Mapped[int] = mapped_column(Integer)
+    physical_id: Mapped[str | None] = mapped_column(String(PHYSICAL_ID_LENGTH))
+    action: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status_reason: Mapped[str] = mapped_column(long_text())
+    properties: Mapped[dict[str, Any]] = mapped_column(json_document())
+    attributes: Mapped[dict[str, Any]] = mapped_column(json_document())
+    depends_on: Mapped[list[str]] = mapped_column(json_document())
+    replaces: Mapped[str | None] = mapped_column(identifier(ID_LENGTH))
+    replaced_by: Mapped[str | None] = mapped_column(identifier(ID_LENGTH))
+    idempotency_token: Mapped[str] = mapped_column(identifier(ID_LENGTH))
+    intent: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    provider_data: Mapped[dict[str, Any]] = mapped_column(json_document())
+    lease_owner: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    fence: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("stack_id", "sequence"),
+        Index(None, "stack_id", "resource_name", "sequence"),
+    )
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    stack_id: Mapped[str] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE")
+    )
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    resource_name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    resource_type: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    action: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status_reason: Mapped[str] = mapped_column(long_text())
+    physical_id: Mapped[str | None] = mapped_column(String(PHYSICAL_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StackLockRow(Base):
+    """An exclusive, expiring lock on a stack; the row exists while someone holds it."""
+
+    __tablename__ = "stack_locks"
+
+    stack_id: Mapped[str] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,324 @@
+"""Stack use cases shared by the CLI and the API: validate, preview, start, cancel, read.
+
+Starting an operation only records it (a compare-and-swap on the stack's
+traversal); an :class:`~kiln.engine.operation.Engine` then runs it, in this
+process or another. That split is what lets a dead process's work be resumed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kiln.engine.operation import validate_stack
+from kiln.engine.scope import live_records, recorded_scope, stack_identity
+from kiln.errors import Diagnostic, EvaluationError, KilnError, TemplateError
+from kiln.persistence.database import Database
+from kiln.persistence.events import EventRepository
+from kiln.persistence.listing import StackFilters
+from kiln.persistence.resources import ResourceRepository
+from kiln.persistence.secrets import SecretBox
+from kiln.persistence.stacks import StackRepository
+from kiln.plan.desired import desired_resources
+from kiln.plan.planner import plan_changes
+from kiln.plan.state import Action, EventRecord, ResourceRecord, StackRecord, Status, new_id
+from kiln.plan.steps import Plan
+from kiln.providers.registry import PluginRegistry
+from kiln.schema.values import Unknown
+from kiln.template.conditions import is_enabled
+from kiln.template.functions.base import Resolver
+from kiln.template.parameters import hidden_parameter_names
+from kiln.template.validate import SourceText, ValidationResult, validate_template
+
+
+class StackNotFoundError(KilnError):
+    def __init__(self, name_or_id: str) -> None:
+        super().__init__(f"The Stack ({name_or_id}) could not be found.")
+
+
+class OperationInProgress(KilnError):
+    """Heat's ``ActionInProgress``: one operation per stack at a time."""
+
+    def __init__(self, stack: StackRecord) -> None:
+        super().__init__(f"Stack {stack.name} already has an action ({stack.action}) in progress.")
+
+
+@dataclass(frozen=True)
+class StackDefinition:
+    """A template as a client sends it: texts, files map, environments and parameters."""
+
+    template: str
+    files: Mapping[str, str] = field(default_factory=dict)
+    environments: Sequence[tuple[str, str]] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Output:
+    key: str
+    value: Any = None
+    description: str = ""
+    error: str | None = None
+
+
+class StackService:
+    def __init__(
+        self,
+        database: Database,
+        plugins: PluginRegistry,
+        secrets: SecretBox,
+        project_id: str = "default",
+    ) -> None:
+        self.database = database
+        self.plugins = plugins
+        self.project_id = project_id
+        self.stacks = StackRepository(database, secrets)
+        self.resources = ResourceRepository(database, secrets)
+        self.events = EventRepository(database)
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, name_or_id: str) -> StackRecord:
+        stack = self.stacks.find(self.project_id, name_or_id)
+        if stack is None:
+            raise StackNotFoundError(name_or_id)
+        return stack
+
+    def list_stacks(self, filters: StackFilters | None = None, **options: Any) -> list[StackRecord]:
+        return self.stacks.list(self.project_id, filters or StackFilters(), **options)
+
+    def resource_records(self, stack: StackRecord) -> list[ResourceRecord]:
+        return sorted(
+            live_records(self.resources.by_stack(stack.id)).values(), key=lambda r: r.name
+        )
+
+    def event_records(
+        self, stack: StackRecord, after: int = 0, resource: str | None = None
+    ) -> list[EventRecord]:
+        return self.events.list(stack.id, after_sequence=after, resource_name=resource)
+
+    def outputs(self, stack: StackRecord) -> list[Output]:
+        """Each output resolved from the records; failures become ``output_error`` as in Heat."""
+        result = validate_stack(stack, self.plugins)
+        template = result.template
+        if template is None:
+            return []
+        scope = recorded_scope(result, self.resources.by_stack(stack.id), self.plugins)
+        resolver = Resolver(scope, result.limits)
+        outputs: list[Output] = []
+        for key, declaration in template.outputs.items():
+            description = (
+                declaration.description if isinstance(declaration.description, str) else ""
+            )
+            if is_enabled(resolver, declaration.condition, declaration.path) is False:
+                continue
+            try:
+                value = resolver.resolve(declaration.value)
+            except EvaluationError as error:
+                outputs.append(Output(key, None, description, result.redactor.text(error.message)))
+                continue
+            if isinstance(value, Unknown):
+                outputs.append(Output(key, None, description, f"{value!r}"))
+                continue
+            outputs.append(Output(key, result.redactor.value(value), description))
+        return outputs
+
+    # -- starting operations ----------------------------------------------------
+
+    def validate(
+        self, stack_name: str, definition: StackDefinition, stack_id: str = ""
+    ) -> ValidationResult:
+        identity_stack = StackRecord(
+            id=stack_id or new_id(), name=stack_name, project_id=self.project_id
+        )
+        return validate_template(
+            SourceText("template", definition.template),
+            registry=self.plugins.schemas(),
+            environments=[SourceText(name, text) for name, text in definition.environments],
+            parameters=definition.parameters,
+            files=definition.files,
+            require_parameter_values=True,
+            identity=stack_identity(identity_stack),
+        )
+
+    def preview(
+        self, stack_name: str, definition: StackDefinition, stack: StackRecord | None = None
+    ) -> Plan:
+        """The plan apply would start with (the same planner, on the same records)."""
+        result = self._valid(stack_name, definition, stack.id if stack else "")
+        records = self.resources.by_stack(stack.id) if stack else []
+        desired, problems = desired_resources(
+            result, self.plugins.schemas(), recorded_scope(result, records, self.plugins)
+        )
+        plan, more = plan_changes(desired, records)
+        if problems or more:
+            raise TemplateError([*problems, *more])
+        return plan
+
+    def create(
+        self,
+        name: str,
+        definition: StackDefinition,
+        *,
+        timeout_mins: int | None = None,
+        disable_rollback: bool = False,
+        tags: Sequence[str] = (),
+    ) -> StackRecord:
+        stack_id = new_id()
+        result = self._valid(name, definition, stack_id)
+        hidden = hidden_parameter_names(result.declarations)
+        record = StackRecord(
+            id=stack_id,
+            name=name,
+            project_id=self.project_id,
+            action=Action.INIT,
+            status=Status.COMPLETE,
+            template=definition.template,
+            files=dict(definition.files),
+            environments=tuple(definition.environments),
+            parameters=dict(definition.parameters),
+            tags=tuple(tags),
+            timeout_mins=timeout_mins,
+            disable_rollback=disable_rollback,
+        )
+        self.stacks.create(record, hidden)
+        self._begin(record, Action.CREATE, expected=None)
+        return self.get(stack_id)
+
+    def update(
+        self,
+        name_or_id: str,
+        definition: StackDefinition,
+        *,
+        existing: bool = False,
+        clear_parameters: Sequence[str] = (),
+        timeout_mins: int | None = None,
+        disable_rollback: bool | None = None,
+    ) -> StackRecord:
+        """Heat's PUT (replace everything) or, with ``existing``, PATCH (keep what is not given)."""
+        stack = self.get(name_or_id)
+        if stack.status is Status.IN_PROGRESS:
+            raise OperationInProgress(stack)
+        definition = self._merged(stack, definition, existing, clear_parameters)
+        result = self._valid(stack.name, definition, stack.id)
+        updated = replace(
+            stack,
+            template=definition.template,
+            files=dict(definition.files),
+            environments=tuple(definition.environments),
+            parameters=dict(definition.parameters),
+            previous_template=stack.template,
+            previous_files=stack.files,
+            previous_environments=stack.environments,
+            previous_parameters=stack.parameters,
+            timeout_mins=timeout_mins if timeout_mins is not None else stack.timeout_mins,
+            disable_rollback=stack.disable_rollback
+            if disable_rollback is None
+            else disable_rollback,
+        )
+        self._begin(stack, Action.UPDATE, expected=stack.current_traversal)
+        self.stacks.save_definition(updated, hidden_parameter_names(result.declarations))
+        return self.get(stack.id)
+
+    def delete(self, name_or_id: str) -> StackRecord:
+        stack = self.get(name_or_id)
+        self._begin(stack, Action.DELETE, expected=stack.current_traversal, allow_in_progress=False)
+        return self.get(stack.id)
+
+    def cancel(self, name_or_id: str, *, rollback: bool = True) -> StackRecord:
+        """Cancel a create or update in progress: roll back, or just stop (``rollback=False``)."""
+        stack = self.get(name_or_id)
+        if stack.status is not Status.IN_PROGRESS or stack.action not in (
+            Action.CREATE,
+            Action.UPDATE,
+        ):
+            raise KilnError(
+                f"Cancelling {stack.action} of stack {stack.name} is not supported "
+                f"in state {stack.state}."
+            )
+        traversal = str(uuid.uuid4())
+        if rollback and not stack.disable_rollback:
+            won = self.stacks.begin_operation(
+                stack.id,
+                Action.ROLLBACK,
+                stack.current_traversal,
+                traversal,
+                None,
+                allow_in_progress=True,
+                reason="Stack cancelled",
+                record_event=True,
+            )
+        else:
+            won = self.stacks.begin_operation(
+                stack.id,
+                stack.action,
+                stack.current_traversal,
+                traversal,
+                None,
+                allow_in_progress=True,
+                reason="Stack cancelled",
+            )
+            won = won and self.stacks.finish_operation(
+                stack.id,
+                traversal,
+                Status.FAILED,
+                f"Stack {stack.action} cancelled",
+                record_event=True,
+            )
+        if not won:
+            raise KilnError(f"Stack {stack.name} changed while cancelling; try again.")
+        return self.get(stack.id)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _valid(self, name: str, definition: StackDefinition, stack_id: str) -> ValidationResult:
+        result = self.validate(name, definition, stack_id)
+        if not result.ok:
+            raise TemplateError(result.errors)
+        return result
+
+    def _begin(
+        self,
+        stack: StackRecord,
+        action: Action,
+        expected: str | None,
+        allow_in_progress: bool = False,
+    ) -> None:
+        deadline = None
+        if stack.timeout_mins:
+            deadline = datetime.now(UTC) + timedelta(minutes=stack.timeout_mins)
+        won = self.stacks.begin_operation(
+            stack.id,
+            action,
+            expected,
+            str(uuid.uuid4()),
+            deadline,
+            allow_in_progress=allow_in_progress,
+            reason=f"Stack {action} started",
+            record_event=True,
+        )
+        if not won:
+            current = self.stacks.get(stack.id)
+            raise OperationInProgress(current or stack)
+
+    @staticmethod
+    def _merged(
+        stack: StackRecord, definition: StackDefinition, existing: bool, clear: Sequence[str]
+    ) -> StackDefinition:
+        if not existing:
+            return definition
+        parameters = {k: v for k, v in stack.parameters.items() if k not in clear}
+        parameters.update(definition.parameters)
+        return StackDefinition(
+            template=definition.template or stack.template,
+            files={**stack.files, **definition.files},
+            environments=tuple(definition.environments) or stack.environments,
+            parameters=parameters,
+        )
+
+
+def first_problem(diagnostics: Sequence[Diagnostic]) -> str:
+    return diagnostics[0].render() if diagnostics else "invalid input"

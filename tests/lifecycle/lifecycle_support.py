@@ -1,0 +1,77 @@
+"""Drives stacks through the service and engine exactly as the CLI does, and checks state."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from kiln.engine.operation import Engine
+from kiln.persistence.database import Database
+from kiln.persistence.integrity import check_integrity
+from kiln.persistence.secrets import SecretBox
+from kiln.plan.state import ResourceRecord, StackRecord
+from kiln.providers.registry import load_plugin_registry
+from kiln.service.stacks import StackDefinition, StackService
+
+
+class Harness:
+    def __init__(self, url: str, home: Path) -> None:
+        self.url = url
+        self.home = home
+        self.database = Database.open(url)
+        self.database.migrate()
+        self.plugins = load_plugin_registry()
+        self.secrets = SecretBox(SecretBox.generate_key())
+        self.service = StackService(self.database, self.plugins, self.secrets)
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def engine(self, **options: Any) -> Engine:
+        return Engine(self.database, self.plugins, self.secrets, **options)
+
+    def run(self, stack: StackRecord, **options: Any) -> StackRecord:
+        """Run the stack's current operation to its end, then check recorded state."""
+        asyncio.run(self.engine(**options).run(stack.id))
+        final = self.stack(stack.id)
+        self.assert_consistent(final)
+        return final
+
+    def stack(self, stack_id: str) -> StackRecord:
+        record = self.service.stacks.get(stack_id, include_deleted=True)
+        assert record is not None
+        return record
+
+    def create(self, name: str, template: str, **options: Any) -> StackRecord:
+        parameters = options.pop("parameters", {})
+        definition = StackDefinition(textwrap.dedent(template), parameters=parameters)
+        return self.run(self.service.create(name, definition, **options))
+
+    def update(self, stack: StackRecord, template: str, **options: Any) -> StackRecord:
+        parameters = options.pop("parameters", {})
+        definition = StackDefinition(
+            textwrap.dedent(template) if template else "", parameters=parameters
+        )
+        return self.run(self.service.update(stack.id, definition, **options))
+
+    def delete(self, stack: StackRecord) -> StackRecord:
+        return self.run(self.service.delete(stack.id))
+
+    def records(self, stack: StackRecord) -> list[ResourceRecord]:
+        return self.service.resources.by_stack(stack.id)
+
+    def live(self, stack: StackRecord) -> dict[str, ResourceRecord]:
+        return {r.name: r for r in self.service.resource_records(stack)}
+
+    def events(self, stack: StackRecord) -> list[tuple[str, str]]:
+        return [
+            (e.resource_name, f"{e.action}_{e.status}") for e in self.service.event_records(stack)
+        ]
+
+    def assert_consistent(self, stack: StackRecord) -> None:
+        problems = check_integrity(stack, self.records(stack))
+        assert problems == [], problems
+        sequences = [e.sequence for e in self.service.event_records(stack)]
+        assert sequences == list(range(1, len(sequences) + 1)), "event sequence has gaps"

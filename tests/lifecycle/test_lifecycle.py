@@ -1,0 +1,228 @@
+"""Stack lifecycles, written to read like a specification.
+
+Every operation ends with the recorded state checked for integrity (see the
+harness): no duplicates, no dangling dependencies, no forgotten
+replacements, no completed resource without a physical id, gap-free events.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from lifecycle_support import Harness
+
+from kiln.errors import TemplateError
+from kiln.plan.state import Status
+from kiln.service.stacks import OperationInProgress, StackDefinition
+
+TWO_TIER = """
+    heat_template_version: 2018-08-31
+    parameters:
+      greeting: {type: string, default: hello}
+      secret: {type: string, hidden: true, default: s3cr3t-value}
+    resources:
+      db:
+        type: OS::Heat::TestResource
+        properties:
+          value: {get_param: greeting}
+      password:
+        type: OS::Heat::RandomString
+        properties: {length: 12}
+      web:
+        type: OS::Heat::Value
+        properties:
+          value:
+            db: {get_attr: [db, output]}
+            password: {get_attr: [password, value]}
+    outputs:
+      db_output: {value: {get_attr: [db, output]}}
+      web_value: {value: {get_attr: [web, value, db]}}
+      secret: {value: {get_param: secret}}
+"""
+
+
+def test_create_makes_every_resource_and_outputs_resolve(harness: Harness) -> None:
+    stack = harness.create("two-tier", TWO_TIER)
+    assert stack.state == "CREATE_COMPLETE"
+    live = harness.live(stack)
+    assert sorted(live) == ["db", "password", "web"]
+    assert all(r.state == "CREATE_COMPLETE" and r.physical_id for r in live.values())
+    outputs = {o.key: o for o in harness.service.outputs(stack)}
+    assert outputs["db_output"].value == "hello"
+    assert outputs["web_value"].value == "hello"
+    assert outputs["secret"].value == "******"
+    events = harness.events(stack)
+    assert events[0] == ("two-tier", "CREATE_IN_PROGRESS")
+    assert events[-1] == ("two-tier", "CREATE_COMPLETE")
+    assert events.index(("db", "CREATE_COMPLETE")) < events.index(("web", "CREATE_IN_PROGRESS"))
+
+
+def test_update_in_place_keeps_the_physical_resource(harness: Harness) -> None:
+    stack = harness.create("in-place", TWO_TIER)
+    before = harness.live(stack)["db"].physical_id
+    stack = harness.update(stack, TWO_TIER, parameters={"greeting": "bonjour"})
+    assert stack.state == "UPDATE_COMPLETE"
+    db = harness.live(stack)["db"]
+    assert db.physical_id == before
+    assert db.state == "UPDATE_COMPLETE"
+    assert {o.key: o.value for o in harness.service.outputs(stack)}["web_value"] == "bonjour"
+
+
+REPLACEABLE = """
+    heat_template_version: 2018-08-31
+    parameters:
+      flavour: {type: string, default: small}
+    resources:
+      server:
+        type: OS::Heat::TestResource
+        properties:
+          update_replace_value: {get_param: flavour}
+      dns:
+        type: OS::Heat::TestResource
+        properties:
+          value: {get_resource: server}
+"""
+
+
+def test_replacement_creates_the_new_one_then_deletes_the_old(harness: Harness) -> None:
+    stack = harness.create("replace", REPLACEABLE)
+    old = harness.live(stack)["server"]
+    stack = harness.update(stack, REPLACEABLE, parameters={"flavour": "large"})
+    assert stack.state == "UPDATE_COMPLETE"
+    records = harness.records(stack)
+    servers = [r for r in records if r.name == "server"]
+    assert len(servers) == 1, "the old incarnation must be gone"
+    assert servers[0].physical_id != old.physical_id
+    assert servers[0].generation == old.generation + 1
+    assert harness.live(stack)["dns"].properties["value"] == servers[0].physical_id
+    events = harness.events(stack)
+    created = events.index(
+        ("server", "CREATE_COMPLETE"), events.index(("replace", "UPDATE_IN_PROGRESS"))
+    )
+    assert created < events.index(("server", "DELETE_COMPLETE"))
+
+
+def test_resources_are_added_and_removed(harness: Harness) -> None:
+    stack = harness.create(
+        "grow", "heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::None}\n"
+    )
+    stack = harness.update(
+        stack,
+        "heat_template_version: 2018-08-31\nresources:\n  b: {type: OS::Heat::None}\n"
+        "  c: {type: OS::Heat::None, depends_on: b}\n",
+    )
+    assert stack.state == "UPDATE_COMPLETE"
+    assert sorted(harness.live(stack)) == ["b", "c"]
+
+
+FAILING = """
+    heat_template_version: 2018-08-31
+    resources:
+      fine:
+        type: OS::Heat::None
+      broken:
+        type: OS::Heat::TestResource
+        properties: {fail: true}
+      after:
+        type: OS::Heat::None
+        depends_on: broken
+"""
+
+
+def test_failed_create_rolls_back_everything(harness: Harness) -> None:
+    stack = harness.create("rollback", FAILING)
+    assert stack.state == "ROLLBACK_COMPLETE"
+    assert harness.records(stack) == []
+    events = harness.events(stack)
+    assert ("rollback", "CREATE_FAILED") in events
+    assert ("broken", "CREATE_FAILED") in events
+    assert ("after", "CREATE_IN_PROGRESS") not in events, "nothing starts after a failure"
+
+
+def test_failed_create_without_rollback_keeps_what_was_made(harness: Harness) -> None:
+    stack = harness.create("kept", FAILING, disable_rollback=True)
+    assert stack.state == "CREATE_FAILED"
+    assert stack.status_reason.startswith(
+        "Resource CREATE failed: ResourceFailed: resources.broken:"
+    )
+    live = harness.live(stack)
+    assert live["fine"].state == "CREATE_COMPLETE"
+    assert live["broken"].state == "CREATE_FAILED"
+    assert "after" not in live
+    stack = harness.delete(stack)
+    assert stack.state == "DELETE_COMPLETE"
+    assert harness.records(stack) == []
+
+
+def test_failed_update_rolls_back_to_the_previous_template(harness: Harness) -> None:
+    stack = harness.create("update-rollback", REPLACEABLE)
+    server = harness.live(stack)["server"]
+    broken = (
+        REPLACEABLE
+        + "      extra:\n        type: OS::Heat::TestResource\n        properties: {fail: true}\n"
+    )
+    stack = harness.update(stack, broken, parameters={"flavour": "large"})
+    assert stack.state == "ROLLBACK_COMPLETE"
+    live = harness.live(stack)
+    assert sorted(live) == ["dns", "server"]
+    assert live["server"].physical_id == server.physical_id, "the replaced server is restored"
+    assert harness.stack(stack.id).template.strip() == REPLACEABLE.strip().replace("\n    ", "\n")
+
+
+def test_failed_update_after_a_failure_without_rollback_can_be_retried(harness: Harness) -> None:
+    stack = harness.create("retry", FAILING, disable_rollback=True)
+    fixed = FAILING.replace("{fail: true}", "{fail: false}")
+    stack = harness.update(stack, fixed)
+    assert stack.state == "UPDATE_COMPLETE"
+    assert sorted(harness.live(stack)) == ["after", "broken", "fine"]
+
+
+def test_only_one_operation_at_a_time(harness: Harness) -> None:
+    stack = harness.service.create("busy", StackDefinition(textwrap.dedent(FAILING)))
+    with pytest.raises(OperationInProgress, match="already has an action"):
+        harness.service.update(stack.id, StackDefinition("heat_template_version: 2018-08-31\n"))
+    with pytest.raises(OperationInProgress):
+        harness.service.delete(stack.id)
+    harness.run(stack)
+
+
+def test_invalid_templates_change_nothing(harness: Harness) -> None:
+    with pytest.raises(TemplateError) as raised:
+        harness.service.create(
+            "bad",
+            StackDefinition(
+                "heat_template_version: 2018-08-31\nresources:\n  a: {type: Nope::Nope}\n"
+            ),
+        )
+    assert [d.code for d in raised.value.diagnostics] == ["S6001"]
+    assert harness.service.list_stacks() == []
+
+
+SLOW = """
+    heat_template_version: 2018-08-31
+    resources:
+      quick:
+        type: OS::Heat::None
+      slow:
+        type: OS::Heat::TestResource
+        properties: {wait_secs: 30}
+"""
+
+
+def test_timeout_fails_the_stack_and_rolls_back(harness: Harness) -> None:
+    stack = harness.create("timeout", SLOW, timeout_mins=0.02)
+    assert stack.state == "ROLLBACK_COMPLETE"
+    events = harness.events(stack)
+    assert ("timeout", "CREATE_FAILED") in events
+    failure = next(e for e in harness.service.event_records(stack) if e.status is Status.FAILED)
+    assert failure.status_reason == "Timed out"
+    assert harness.records(stack) == []
+
+
+def test_delete_removes_every_resource(harness: Harness) -> None:
+    stack = harness.create("gone", TWO_TIER)
+    stack = harness.delete(stack)
+    assert stack.state == "DELETE_COMPLETE"
+    assert harness.records(stack) == []
+    assert harness.service.list_stacks() == []

@@ -1,0 +1,112 @@
+"""The plugin registry: one plugin per type, schemas derived from plugins, entry points."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiln.providers.context import ProviderContext
+from kiln.providers.protocol import (
+    CreateRequest,
+    DeleteRequest,
+    FindRequest,
+    Progress,
+    ReadRequest,
+    ReadResult,
+    ResourcePlugin,
+    UpdateRequest,
+)
+from kiln.providers.registry import (
+    DuplicatePluginError,
+    PluginRegistry,
+    load_plugin_registry,
+    load_schema_registry,
+)
+from kiln.resources.heat import PLUGINS, register
+from kiln.resources.heat.none import NoneResource
+from kiln.schema.registry import DuplicateSchemaError
+from kiln.schema.resource_schema import ResourceSchema
+from kiln.schema.types import SchemaDefinitionError
+
+HEAT_TYPES = [
+    "OS::Heat::Delay",
+    "OS::Heat::None",
+    "OS::Heat::RandomString",
+    "OS::Heat::TestResource",
+    "OS::Heat::Value",
+]
+
+
+class Widget(ResourcePlugin):
+    type_name = "Test::Widget"
+    schema = ResourceSchema("Test::Widget")
+
+    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
+        return Progress(done=True, physical_id="w")
+
+    async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
+        return Progress(done=True)
+
+    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
+        return Progress(done=True)
+
+    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
+        return None
+
+    async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
+        return None
+
+
+class OtherWidget(Widget):
+    """A second plugin claiming the same type."""
+
+
+def test_register_and_get() -> None:
+    registry = PluginRegistry()
+    registry.register(Widget)
+    assert (registry.get("Test::Widget"), registry.get("Test::Gadget")) == (Widget, None)
+    assert ("Test::Widget" in registry, len(registry), registry.type_names()) == (
+        True,
+        1,
+        ["Test::Widget"],
+    )
+    assert registry.schemas().get("Test::Widget") is Widget.schema
+
+
+def test_duplicate_type_is_an_error() -> None:
+    registry = PluginRegistry()
+    registry.register(Widget)
+    with pytest.raises(DuplicatePluginError) as raised:
+        registry.register(OtherWidget)
+    assert str(raised.value) == "resource type 'Test::Widget' is already registered by Widget"
+    assert isinstance(raised.value, DuplicateSchemaError)
+    assert registry.get("Test::Widget") is Widget
+
+
+def test_schema_for_another_type_is_refused_when_the_class_is_declared() -> None:
+    with pytest.raises(SchemaDefinitionError) as raised:
+
+        class Mislabelled(Widget):
+            type_name = "Test::Gadget"
+            schema = ResourceSchema("Test::Widget")
+
+    assert str(raised.value) == (
+        "plugin Mislabelled declares type 'Test::Gadget' but its schema is for 'Test::Widget'"
+    )
+
+
+def test_heat_register_adds_every_plugin_and_the_test_constraint() -> None:
+    registry = PluginRegistry()
+    register(registry)
+    assert registry.type_names() == HEAT_TYPES
+    assert registry.get("OS::Heat::None") is NoneResource
+    assert registry.schemas().type_names() == HEAT_TYPES
+    assert registry.custom_constraints.names() == ["test_constr"]
+    assert len(PLUGINS) == 5
+
+
+def test_entry_points_give_plugins_and_the_schemas_the_template_layer_uses() -> None:
+    plugins = load_plugin_registry()
+    schemas = load_schema_registry()
+    assert plugins.type_names() == HEAT_TYPES
+    assert schemas.type_names() == HEAT_TYPES
+    assert "test_constr" in schemas.custom_constraints
