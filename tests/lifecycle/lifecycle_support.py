@@ -23,7 +23,10 @@ class Harness:
         self.database = Database.open(url)
         self.database.migrate()
         self.plugins = load_plugin_registry()
-        self.secrets = SecretBox(SecretBox.generate_key())
+        key = SecretBox.generate_key()
+        #: What a separate engine process needs (KILN_SECRET_KEY) to read this database.
+        self.secret_key = key.decode()
+        self.secrets = SecretBox(key)
         self.service = StackService(self.database, self.plugins, self.secrets)
 
     def close(self) -> None:

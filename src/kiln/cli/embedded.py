@@ -50,11 +50,13 @@ class Embedded:
 
     def engine(self) -> Engine:
         concurrency = self.environ.get("KILN_ENGINE_CONCURRENCY")
+        lease = self.environ.get("KILN_ENGINE_LEASE_SECONDS")
         return Engine(
             self.database,
             self.plugins,
             self.secrets,
             concurrency=int(concurrency) if concurrency else None,
+            lease_seconds=float(lease) if lease else 30.0,
         )
 
     def run_now(
@@ -90,7 +92,7 @@ class Embedded:
         """Resume every operation whose engine stopped renewing its lease."""
         from datetime import UTC, datetime
 
-        stalled = self.service.stacks.stacks_with_expired_operations(datetime.now(UTC))
+        stalled = self.service.stacks.orphaned_operations(datetime.now(UTC))
         finished: list[StackRecord] = []
         for stack in stalled:
             record = asyncio.run(self.engine().run(stack.id))

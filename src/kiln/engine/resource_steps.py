@@ -8,6 +8,8 @@ create without an id asks the plugin to find and adopt what was made.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -39,6 +41,21 @@ from kiln.template.references import dependency_map
 
 class StepFailed(Exception):
     """A step failed; the message is the resource's status reason."""
+
+
+#: Named points where ``KILN_CRASH_AT=point[:resource],...`` kills the process, so
+#: tests can prove that an engine dying there loses nothing (see tests/recovery).
+CRASH_POINTS = ("after_intent", "after_create_call", "after_physical_id", "before_complete")
+
+
+def crash_point(point: str, resource: str) -> None:
+    wanted = os.environ.get("KILN_CRASH_AT", "")
+    if not wanted:
+        return
+    for item in wanted.split(","):
+        name, _, target = item.partition(":")
+        if name == point and target in ("", resource):
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 async def run_step(context: OperationContext, step: Step) -> None:
@@ -232,6 +249,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         if record.physical_id is None:
             record = replace(record, intent=Intent.CREATE_ISSUED)
             context.store.save(record)
+            crash_point("after_intent", name)
             progress = await plugin.create(
                 provider,
                 CreateRequest(
@@ -241,12 +259,15 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
                     physical_name=physical_name,
                 ),
             )
+            crash_point("after_create_call", name)
         else:
             progress = Progress(done=False, poll_after=0.0)
         record = await _until_done(context, plugin, record, progress, "check_create", converted)
+        crash_point("after_physical_id", name)
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
         _fail(context, record, Action.CREATE, error)
+    crash_point("before_complete", name)
     record = replace(
         record,
         status=Status.COMPLETE,
@@ -275,10 +296,21 @@ def _incarnation(
     if old is None:
         generation = max((r.generation + 1 for r in records if r.name == name), default=0)
     for record in records:
+        # An earlier attempt at this incarnation (interrupted, or failed before the
+        # cloud gave an id): keep its token so what it made can be found and adopted.
         if (
             record.name == name
             and record.replaced_by is None
-            and record.intent is Intent.CREATE_ISSUED
+            and record.physical_id is None
+            and (old is None or record.replaces == old.id)
+            and (old is not None or record.replaces is None)
+        ):
+            return record
+        if (
+            record.name == name
+            and record.replaced_by is None
+            and record.status is Status.IN_PROGRESS
+            and record.action is Action.CREATE
             and (old is None or record.replaces == old.id)
         ):
             return record
@@ -323,6 +355,11 @@ async def update(context: OperationContext, step: Step) -> None:
         if resolved.get(k) != current.properties.get(k)
     )
     if not changed:
+        if current.status is Status.IN_PROGRESS:
+            finished = replace(current, status=Status.COMPLETE, intent=Intent.NONE)
+            context.store.save(
+                finished, _event(finished, current.action, Status.COMPLETE, "state changed")
+            )
         return
     plugin = _plugin(context, _resolved_type(context, name))
     old_converted, _ = validate_properties(

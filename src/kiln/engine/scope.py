@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kiln.plan.state import ResourceRecord, StackRecord
+from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
 from kiln.providers.registry import PluginRegistry
 from kiln.template.scope import StaticScope
 from kiln.template.validate import StackIdentity, ValidationResult
@@ -31,6 +31,13 @@ def live_records(records: Iterable[ResourceRecord]) -> dict[str, ResourceRecord]
     return {record.name: record for record in records if record.replaced_by is None}
 
 
+def _usable(record: ResourceRecord) -> bool:
+    """A resource others may read: it exists and its create finished (updates keep old values)."""
+    if record.physical_id is None:
+        return False
+    return not (record.action is Action.CREATE and record.status is not Status.COMPLETE)
+
+
 def recorded_scope(
     result: ValidationResult,
     records: Iterable[ResourceRecord],
@@ -46,9 +53,8 @@ def recorded_scope(
         raise ValueError("the template did not validate")
     live = live_records(records)
     physical_ids: dict[str, Any] = {}
-    for name, record in live.items():
-        if record.physical_id is None:
-            continue
+    usable = {name: record for name, record in live.items() if _usable(record)}
+    for name, record in usable.items():
         plugin_class = plugins.get(record.type) if plugins is not None else None
         physical_ids[name] = (
             plugin_class().reference_id(name, record.physical_id, record.provider_data)
@@ -56,7 +62,7 @@ def recorded_scope(
             else record.physical_id
         )
     attributes: dict[str, Mapping[str, Any]] = {
-        name: record.attributes for name, record in live.items() if record.physical_id is not None
+        name: record.attributes for name, record in usable.items()
     }
     scope = StaticScope(
         parameters=base.parameters,

@@ -24,7 +24,7 @@ from kiln.persistence.database import Clock, Database, utc_now
 from kiln.persistence.errors import DuplicateRecord, StackExists, StackNotFound
 from kiln.persistence.events import EventDraft, insert_event
 from kiln.persistence.listing import NO_FILTERS, ListRequest, StackFilters, page, stack_query
-from kiln.persistence.models import StackRow, StackTagRow
+from kiln.persistence.models import StackLockRow, StackRow, StackTagRow
 from kiln.persistence.secrets import SecretBox, sealed_names
 from kiln.plan.state import Action, StackRecord, Status
 
@@ -136,6 +136,23 @@ class StackRepository:
                 StackRow.deleted_at.is_(None),
             )
             .order_by(StackRow.deadline_at, StackRow.id)
+        )
+        return self.database.read(lambda session: self._records(session, session.scalars(query)))
+
+    def orphaned_operations(self, now: datetime) -> builtins.list[StackRecord]:
+        """Live stacks IN_PROGRESS that no engine holds an unexpired lease on.
+
+        Their engine died (or never started): recovery resumes them.
+        """
+        held = select(StackLockRow.stack_id).where(StackLockRow.lease_until >= now)
+        query = (
+            select(StackRow)
+            .where(
+                StackRow.status == Status.IN_PROGRESS.value,
+                StackRow.deleted_at.is_(None),
+                StackRow.id.not_in(held),
+            )
+            .order_by(StackRow.updated_at, StackRow.id)
         )
         return self.database.read(lambda session: self._records(session, session.scalars(query)))
 

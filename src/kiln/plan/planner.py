@@ -22,7 +22,7 @@ from typing import Any
 
 from kiln.errors import Diagnostic, TemplatePath
 from kiln.graph.dag import find_cycles
-from kiln.plan.state import ResourceRecord, Status
+from kiln.plan.state import Action, ResourceRecord, Status
 from kiln.plan.steps import Operation, Phase, Plan, Step, StepKey
 from kiln.schema.resource_schema import ResourceSchema
 from kiln.schema.types import UpdatePolicy
@@ -127,6 +127,11 @@ def _decide(
     path = TemplatePath(("resources", resource.name))
     if record is None or (record.physical_id is None and record.status is not Status.COMPLETE):
         return _Decision(Operation.CREATE, reason="new in the template"), []
+    if record.status is Status.IN_PROGRESS and record.action is Action.CREATE:
+        return _Decision(Operation.CREATE, reason="resuming an interrupted create"), []
+    if record.status is Status.IN_PROGRESS and record.action is Action.UPDATE:
+        changed = _changed_properties(record.properties, resource.properties)
+        return _Decision(Operation.UPDATE, changed, "resuming an interrupted update"), []
     if record.type != resource.type:
         reason = f"type changes from {record.type} to {resource.type}"
         return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
