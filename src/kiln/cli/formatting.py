@@ -18,6 +18,9 @@ from rich.table import Table
 
 FORMATS = ("table", "json", "yaml", "value")
 
+#: Width for tables written to a pipe or file: wide enough that no cell is cut.
+UNBOUNDED_WIDTH = 1_000_000
+
 
 def format_option(function: Any) -> Any:
     return click.option(
@@ -52,6 +55,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _console() -> Console:
+    """A terminal fits tables to its width; a pipe gets every cell whole, as cliff does.
+
+    Rich otherwise assumes 80 columns off a terminal and cuts cells with an
+    ellipsis, so ``kiln stack list | grep`` would see truncated ids.
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    if console.is_terminal:
+        return console
+    return Console(highlight=False, soft_wrap=True, width=UNBOUNDED_WIDTH)
+
+
 def print_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> None:
     """A list command's output: a table, or a list of objects keyed by column."""
     if output_format == "json":
@@ -68,7 +83,7 @@ def print_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_for
         table = Table(*columns, show_lines=False)
         for row in rows:
             table.add_row(*(_cell(value) for value in row))
-        Console(highlight=False, soft_wrap=True).print(table)
+        _console().print(table)
 
 
 def print_fields(fields: Sequence[tuple[str, Any]], output_format: str) -> None:
@@ -85,4 +100,4 @@ def print_fields(fields: Sequence[tuple[str, Any]], output_format: str) -> None:
         table = Table("Field", "Value", show_lines=False)
         for key, value in fields:
             table.add_row(key, _cell(value))
-        Console(highlight=False, soft_wrap=True).print(table)
+        _console().print(table)

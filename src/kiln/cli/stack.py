@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -18,10 +19,16 @@ from kiln.cli.files_map import gather_files
 from kiln.cli.formatting import format_option, print_fields, print_rows
 from kiln.errors import DiagnosticError, KilnError
 from kiln.persistence.listing import StackFilters
-from kiln.plan.state import StackRecord, Status
+from kiln.plan.state import Action, EventRecord, StackRecord, Status
 from kiln.service.stacks import StackDefinition
 
 STACK_COLUMNS = ("ID", "Stack Name", "Stack Status", "Creation Time", "Updated Time")
+
+#: The name the service gives the template text in diagnostics.
+TEMPLATE_SOURCE = "template"
+
+#: How long ``event list --follow`` waits, once the operation has ended, for its closing event.
+CLOSING_EVENT_GRACE_SECONDS = 2.0
 
 
 def _embedded() -> Embedded:
@@ -53,12 +60,27 @@ def _definition(
     )
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception, template: Path | None = None) -> None:
+    """Print diagnostics as FILE:LINE:COL lines naming the user's file, or the error alone."""
     if isinstance(error, DiagnosticError):
         for diagnostic in error.diagnostics:
+            if template is not None and diagnostic.source == TEMPLATE_SOURCE:
+                diagnostic = dataclasses.replace(diagnostic, source=str(template))
             click.echo(diagnostic.render(), err=True)
         raise SystemExit(1)
     raise click.ClickException(str(error))
+
+
+def _find(embedded: Embedded, name_or_id: str) -> StackRecord:
+    try:
+        return embedded.service.get(name_or_id)
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _unsuccessful(record: StackRecord) -> bool:
+    """Failed, or rolled back: ``openstack stack create/update --wait`` exits 1 for both."""
+    return record.status is Status.FAILED or record.action is Action.ROLLBACK
 
 
 def _stack_row(stack: StackRecord) -> tuple[Any, ...]:
@@ -111,7 +133,7 @@ def _shown_parameters(embedded: Embedded, stack: StackRecord) -> dict[str, Any]:
 def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
     """Run the operation here, showing resources in progress and done, and elapsed time."""
     started = time.monotonic()
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     live = (
         Live(console=console, transient=True, auto_refresh=False) if console.is_terminal else None
     )
@@ -133,15 +155,30 @@ def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
     if live is not None:
         live.start()
     try:
-        embedded.run_now(stack.id, progress)
+        final = _run_to_end(embedded, stack, progress)
     finally:
         if live is not None:
             live.stop()
-    final = embedded.service.stacks.get(stack.id, include_deleted=True) or stack
     console.print(
         f"{final.name} {final.state} in {time.monotonic() - started:.1f}s: {final.status_reason}"
     )
     return final
+
+
+def _run_to_end(embedded: Embedded, stack: StackRecord, progress: Any) -> StackRecord:
+    """Run the operation here; while another engine holds the stack, watch it until it ends.
+
+    The engine returns at once when another live engine (a detached run, say
+    the one a cancel interrupts) holds the stack's lease; waiting means
+    watching that one finish, or taking over if it dies and its lease expires.
+    """
+    while True:
+        embedded.run_now(stack.id, progress)
+        final = embedded.service.stacks.get(stack.id, include_deleted=True) or stack
+        if final.status is not Status.IN_PROGRESS:
+            return final
+        progress()
+        time.sleep(0.5)
 
 
 def _start(embedded: Embedded, stack: StackRecord, wait: bool) -> StackRecord:
@@ -207,11 +244,11 @@ def create(
             tags=[t for t in tags.split(",") if t],
         )
     except KilnError as error:
-        _fail(error)
+        _fail(error, template)
         return
     record = _start(embedded, record, wait)
     _show_stack(embedded, record, output_format)
-    if wait and record.status is Status.FAILED:
+    if wait and _unsuccessful(record):
         sys.exit(1)
 
 
@@ -261,11 +298,11 @@ def update(
             disable_rollback=disable,
         )
     except KilnError as error:
-        _fail(error)
+        _fail(error, template)
         return
     record = _start(embedded, record, wait)
     _show_stack(embedded, record, output_format)
-    if wait and record.status is Status.FAILED:
+    if wait and _unsuccessful(record):
         sys.exit(1)
 
 
@@ -371,7 +408,7 @@ def output() -> None:
 @format_option
 def output_list(name_or_id: str, output_format: str) -> None:
     embedded = _embedded()
-    stack_record = embedded.service.get(name_or_id)
+    stack_record = _find(embedded, name_or_id)
     outputs = embedded.service.outputs(stack_record)
     print_rows(
         ("output_key", "description"), [(o.key, o.description) for o in outputs], output_format
@@ -384,7 +421,7 @@ def output_list(name_or_id: str, output_format: str) -> None:
 @format_option
 def output_show(name_or_id: str, key: str, output_format: str) -> None:
     embedded = _embedded()
-    stack_record = embedded.service.get(name_or_id)
+    stack_record = _find(embedded, name_or_id)
     for item in embedded.service.outputs(stack_record):
         if item.key == key:
             print_fields(list(_output_entry(item).items()), output_format)
@@ -404,31 +441,73 @@ def event() -> None:
 @format_option
 def event_list(name_or_id: str, resource: str | None, follow: bool, output_format: str) -> None:
     embedded = _embedded()
-    stack_record = embedded.service.get(name_or_id)
+    stack_record = _find(embedded, name_or_id)
     last = 0
+    follower = _Follower(stack_record.id)
     while True:
         events = embedded.service.event_records(stack_record, after=last, resource=resource)
-        if output_format == "table" or follow:
-            for item in events:
-                click.echo(
-                    f"{item.created_at:%Y-%m-%d %H:%M:%SZ} [{item.resource_name}]: "
-                    f"{item.action}_{item.status}  {item.status_reason}"
-                )
-        else:
-            print_rows(
-                ("id", "resource_name", "resource_status", "resource_status_reason", "event_time"),
-                [
-                    (e.id, e.resource_name, f"{e.action}_{e.status}", e.status_reason, e.created_at)
-                    for e in events
-                ],
-                output_format,
-            )
+        _print_events(events, "table" if follow else output_format)
         if events:
             last = events[-1].sequence
         current = embedded.service.stacks.get(stack_record.id, include_deleted=True)
-        if not follow or current is None or current.status is not Status.IN_PROGRESS:
+        if not follow or current is None or follower.done(current, events):
             return
-        time.sleep(0.5)
+        time.sleep(0.5 if current.status is Status.IN_PROGRESS else 0.1)
+
+
+@dataclasses.dataclass
+class _Follower:
+    """When ``event list --follow`` may stop: the operation it watched has ended and said so.
+
+    The engine writes the final status, then the closing event, then (after a
+    failure) starts the rollback, in separate steps; stopping at the first
+    sign of the end could drop the closing event or the whole rollback.
+    """
+
+    stack_id: str
+    #: The last stack-level event seen, as ACTION_STATUS.
+    last_stack_state: str = ""
+    was_running: bool = False
+    ended_at: float | None = None
+
+    def done(self, current: StackRecord, events: list[EventRecord]) -> bool:
+        for item in events:
+            if item.physical_id == self.stack_id:
+                self.last_stack_state = f"{item.action}_{item.status}"
+        if current.status is Status.IN_PROGRESS:
+            self.was_running, self.ended_at = True, None
+            return False
+        if not self.was_running:
+            return True
+        self.ended_at = self.ended_at or time.monotonic()
+        if time.monotonic() - self.ended_at > CLOSING_EVENT_GRACE_SECONDS:
+            return True
+        closed = self.last_stack_state == current.state
+        may_roll_back = (
+            current.status is Status.FAILED
+            and current.action in (Action.CREATE, Action.UPDATE)
+            and not current.disable_rollback
+        )
+        return closed and not may_roll_back
+
+
+def _print_events(events: list[EventRecord], output_format: str) -> None:
+    if output_format == "table":
+        for item in events:
+            time_text = f"{item.created_at:%Y-%m-%d %H:%M:%SZ}" if item.created_at else ""
+            click.echo(
+                f"{time_text} [{item.resource_name}]: "
+                f"{item.action}_{item.status}  {item.status_reason}"
+            )
+        return
+    print_rows(
+        ("id", "resource_name", "resource_status", "resource_status_reason", "event_time"),
+        [
+            (e.id, e.resource_name, f"{e.action}_{e.status}", e.status_reason, e.created_at)
+            for e in events
+        ],
+        output_format,
+    )
 
 
 @stack.group("resource")
@@ -441,7 +520,7 @@ def resource() -> None:
 @format_option
 def resource_list(name_or_id: str, output_format: str) -> None:
     embedded = _embedded()
-    stack_record = embedded.service.get(name_or_id)
+    stack_record = _find(embedded, name_or_id)
     rows = [
         (r.name, r.physical_id or "", r.type, r.state, r.updated_at)
         for r in embedded.service.resource_records(stack_record)
@@ -465,7 +544,7 @@ def resource_list(name_or_id: str, output_format: str) -> None:
 @format_option
 def resource_show(name_or_id: str, resource_name: str, output_format: str) -> None:
     embedded = _embedded()
-    stack_record = embedded.service.get(name_or_id)
+    stack_record = _find(embedded, name_or_id)
     for record in embedded.service.resource_records(stack_record):
         if record.name == resource_name:
             print_fields(
@@ -504,7 +583,7 @@ def template_group() -> None:
 @click.argument("name_or_id")
 def template_show(name_or_id: str) -> None:
     embedded = _embedded()
-    click.echo(embedded.service.get(name_or_id).template.rstrip())
+    click.echo(_find(embedded, name_or_id).template.rstrip())
 
 
 @click.group()

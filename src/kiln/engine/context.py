@@ -24,16 +24,22 @@ class ResourceStore(Protocol):
     def all(self, stack_id: str) -> list[ResourceRecord]:
         """Every recorded incarnation of the stack's resources."""
 
+    def live(self, stack_id: str) -> Mapping[str, ResourceRecord]:
+        """The current incarnation of each resource, by name."""
+
+    def load(self, stack_id: str) -> None:
+        """Read the stack's records afresh (the start of an operation round)."""
+
     def get(self, record_id: str) -> ResourceRecord:
         """One record; raises if it is gone."""
 
-    def add(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
+    async def add(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
         """Insert a new incarnation (and its event) in one transaction."""
 
-    def save(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
+    async def save(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
         """Write the whole record (and its event) in one transaction."""
 
-    def remove(self, record_id: str, event: EventDraft | None = None) -> None:
+    async def remove(self, record_id: str, event: EventDraft | None = None) -> None:
         """Forget a record that no longer exists in the cloud (or is retained)."""
 
 
@@ -52,6 +58,8 @@ class OperationContext:
     deadline: float | None = None
     #: Attribute names each resource must report, because something refers to them.
     attributes_needed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Resource -> the resources it depends on, from the template (computed once).
+    dependencies: Mapping[str, set[str]] = field(default_factory=dict)
     #: The shortest wait between two polls of the same resource.
     minimum_poll_interval: float = 0.0
     started: float = field(default_factory=time.monotonic)

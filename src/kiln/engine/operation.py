@@ -32,6 +32,7 @@ from kiln.plan.state import Action, StackRecord, Status
 from kiln.plan.steps import Plan, Step, StepKey
 from kiln.providers.context import Cancellation, Clock, SystemClock
 from kiln.providers.registry import PluginRegistry
+from kiln.template.references import dependency_map
 from kiln.template.validate import SourceText, ValidationResult, validate_template
 
 #: Rounds of plan-and-walk before an operation counts as not converging.
@@ -172,7 +173,9 @@ class Engine:
             clock=self.clock,
             deadline=self._deadline(stack),
             attributes_needed=attributes_needed(result),
+            dependencies=dependency_map(result.template) if result.template else {},
         )
+        self.store.load(stack.id)
         for _ in range(MAX_ROUNDS):
             plan, problems = self._plan(context)
             if problems:
@@ -187,7 +190,7 @@ class Engine:
     def _plan(self, context: OperationContext) -> tuple[Plan, list[Diagnostic]]:
         stack = context.stack
         records = self.store.all(stack.id)
-        scope = recorded_scope(context.result, records, self.plugins)
+        scope = recorded_scope(context.result, self.store.live(stack.id), self.plugins)
         template = context.result.template
         policies = deletion_policies(template, scope) if template is not None else {}
         if stack.action is Action.DELETE or (

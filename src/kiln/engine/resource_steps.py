@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from kiln.engine.context import OperationContext
-from kiln.engine.scope import live_records, recorded_scope
+from kiln.engine.scope import recorded_scope
 from kiln.errors import EvaluationError
 from kiln.persistence.events import EventDraft
 from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_token, new_id
@@ -36,7 +36,6 @@ from kiln.schema.properties import validate_properties
 from kiln.schema.types import UpdatePolicy
 from kiln.schema.values import contains_unknown
 from kiln.template.functions.base import Resolver
-from kiln.template.references import dependency_map
 
 
 class StepFailed(Exception):
@@ -70,9 +69,9 @@ async def run_step(context: OperationContext, step: Step) -> None:
         if step.record_id is not None:
             await delete(context, step.record_id)
     elif operation is Operation.RETAIN and step.record_id is not None:
-        retain(context, step.record_id)
+        await retain(context, step.record_id)
     elif operation is Operation.RESTORE and step.record_id is not None:
-        restore(context, step.record_id)
+        await restore(context, step.record_id)
 
 
 def _event(record: ResourceRecord, action: Action, status: Status, reason: str = "") -> EventDraft:
@@ -123,7 +122,7 @@ def desired_properties(
     template = context.result.template
     if template is None:
         raise StepFailed("the template did not validate")
-    scope = recorded_scope(context.result, context.store.all(context.stack.id), context.plugins)
+    scope = recorded_scope(context.result, context.store.live(context.stack.id), context.plugins)
     try:
         resolved = Resolver(scope, context.result.limits).resolve(
             template.resources[name].properties
@@ -165,7 +164,7 @@ async def _until_done(
     """Poll ``check_<action>`` until the plugin reports done, saving ids as they appear."""
     provider = _provider_context(context, record)
     while True:
-        record = _absorb(context, record, progress)
+        record = await _absorb(context, record, progress)
         if progress.done:
             return record
         await _wait(context, progress.poll_after)
@@ -178,7 +177,7 @@ async def _until_done(
         progress = await getattr(plugin, check)(provider, request)
 
 
-def _absorb(
+async def _absorb(
     context: OperationContext, record: ResourceRecord, progress: Progress
 ) -> ResourceRecord:
     """Persist a new physical id or provider data the moment the plugin returns them."""
@@ -190,7 +189,7 @@ def _absorb(
         else progress.provider_data,
     )
     if changed != record:
-        context.store.save(changed)
+        await context.store.save(changed)
     return changed
 
 
@@ -222,34 +221,40 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
     resolved, converted = desired_properties(context, name)
     type_name = context.result.template.resources[name].type if context.result.template else ""
     plugin = _plugin(context, _resolved_type(context, name))
-    record = _incarnation(context, name, type_name, replaces)
+    record, old = _incarnation(context, name, type_name, replaces)
+    resuming = record.intent is Intent.CREATE_ISSUED and record.physical_id is None
+    # The intent goes in with the first write: the cloud call is the next thing that happens.
     record = replace(
         record,
         action=Action.CREATE,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
         properties=resolved,
+        intent=Intent.CREATE_ISSUED if record.physical_id is None else record.intent,
     )
-    context.store.save(record, _event(record, Action.CREATE, Status.IN_PROGRESS, "state changed"))
+    started = _event(record, Action.CREATE, Status.IN_PROGRESS, "state changed")
+    if record.created_at is None:
+        await context.store.add(record, started)
+        if old is not None:
+            await context.store.save(replace(old, replaced_by=record.id))
+    else:
+        await context.store.save(record, started)
+    crash_point("after_intent", name)
     provider = _provider_context(context, record)
     physical_name = f"{context.stack.name}-{name}-{record.idempotency_token[:12]}"
+    needs_attributes = bool(context.attributes_needed.get(name))
     try:
-        if record.intent is Intent.CREATE_ISSUED and record.physical_id is None:
-            found = await plugin.find(
-                provider,
-                FindRequest(
-                    name=name,
-                    idempotency_token=record.idempotency_token,
-                    physical_name=physical_name,
-                    properties=converted,
-                ),
+        if resuming:
+            request = FindRequest(
+                name=name,
+                idempotency_token=record.idempotency_token,
+                physical_name=physical_name,
+                properties=converted,
             )
+            found = await plugin.find(provider, request)
             if found is not None:
-                record = _absorb(context, record, Progress(done=False, physical_id=found))
+                record = await _absorb(context, record, Progress(done=False, physical_id=found))
         if record.physical_id is None:
-            record = replace(record, intent=Intent.CREATE_ISSUED)
-            context.store.save(record)
-            crash_point("after_intent", name)
             progress = await plugin.create(
                 provider,
                 CreateRequest(
@@ -260,36 +265,56 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
                 ),
             )
             crash_point("after_create_call", name)
+            if progress.done and not needs_attributes:
+                # Done at once: the id and the completion are saved together, at once.
+                await _complete(context, _with_progress(record, progress), {})
+                return
         else:
             progress = Progress(done=False, poll_after=0.0)
         record = await _until_done(context, plugin, record, progress, "check_create", converted)
         crash_point("after_physical_id", name)
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
-        _fail(context, record, Action.CREATE, error)
+        await _fail(context, record, Action.CREATE, error)
     crash_point("before_complete", name)
+    await _complete(context, record, attributes)
+
+
+def _with_progress(record: ResourceRecord, progress: Progress) -> ResourceRecord:
+    return replace(
+        record,
+        physical_id=progress.physical_id or record.physical_id,
+        provider_data=record.provider_data
+        if progress.provider_data is None
+        else progress.provider_data,
+    )
+
+
+async def _complete(
+    context: OperationContext, record: ResourceRecord, attributes: Mapping[str, Any]
+) -> None:
     record = replace(
         record,
         status=Status.COMPLETE,
         status_reason="state changed",
         intent=Intent.NONE,
         attributes=attributes,
-        depends_on=_depends_on(context, name),
+        depends_on=_depends_on(context, record.name),
     )
-    context.store.save(record, _event(record, Action.CREATE, Status.COMPLETE, "state changed"))
+    await context.store.save(
+        record, _event(record, Action.CREATE, Status.COMPLETE, "state changed")
+    )
 
 
 def _depends_on(context: OperationContext, name: str) -> frozenset[str]:
-    template = context.result.template
-    if template is None:
-        return frozenset()
-    return frozenset(dependency_map(template).get(name, ()))
+    return frozenset(context.dependencies.get(name, ()))
 
 
 def _incarnation(
     context: OperationContext, name: str, type_name: str, replaces: str | None
-) -> ResourceRecord:
-    """The record this create works on: an interrupted attempt's, or a new one."""
+) -> tuple[ResourceRecord, ResourceRecord | None]:
+    """The record this create works on (an interrupted attempt's, or a new, unsaved
+    one: ``created_at`` is None), and the incarnation it replaces."""
     records = context.store.all(context.stack.id)
     old = next((r for r in records if r.id == replaces), None) if replaces else None
     generation = (old.generation + 1) if old is not None else 0
@@ -305,7 +330,7 @@ def _incarnation(
             and (old is None or record.replaces == old.id)
             and (old is not None or record.replaces is None)
         ):
-            return record
+            return record, old
         if (
             record.name == name
             and record.replaced_by is None
@@ -313,7 +338,7 @@ def _incarnation(
             and record.action is Action.CREATE
             and (old is None or record.replaces == old.id)
         ):
-            return record
+            return record, old
     token = idempotency_token(context.stack.id, name, generation)
     record = ResourceRecord(
         id=new_id(),
@@ -324,13 +349,10 @@ def _incarnation(
         replaces=old.id if old is not None else None,
         idempotency_token=token,
     )
-    context.store.add(record)
-    if old is not None:
-        context.store.save(replace(old, replaced_by=record.id))
-    return record
+    return record, old
 
 
-def _fail(
+async def _fail(
     context: OperationContext, record: ResourceRecord, action: Action, error: Exception
 ) -> None:
     """Record the failure as Heat words it (``Kind: resources.name: message``) and stop the step."""
@@ -338,13 +360,13 @@ def _fail(
         f"{type(error).__name__}: resources.{record.name}: {error}"
     )
     failed = replace(context.store.get(record.id), status=Status.FAILED, status_reason=reason)
-    context.store.save(failed, _event(failed, action, Status.FAILED, reason))
+    await context.store.save(failed, _event(failed, action, Status.FAILED, reason))
     raise StepFailed(reason)
 
 
 async def update(context: OperationContext, step: Step) -> None:
     name = step.key.resource
-    current = live_records(context.store.all(context.stack.id)).get(name)
+    current = context.store.live(context.stack.id).get(name)
     if current is None:
         await create(context, name, replaces=None)
         return
@@ -357,7 +379,7 @@ async def update(context: OperationContext, step: Step) -> None:
     if not changed:
         if current.status is Status.IN_PROGRESS:
             finished = replace(current, status=Status.COMPLETE, intent=Intent.NONE)
-            context.store.save(
+            await context.store.save(
                 finished, _event(finished, current.action, Status.COMPLETE, "state changed")
             )
         return
@@ -375,7 +397,9 @@ async def update(context: OperationContext, step: Step) -> None:
         status_reason="state changed",
         intent=Intent.UPDATE_ISSUED,
     )
-    context.store.save(record, _event(record, Action.UPDATE, Status.IN_PROGRESS, "state changed"))
+    await context.store.save(
+        record, _event(record, Action.UPDATE, Status.IN_PROGRESS, "state changed")
+    )
     try:
         progress = await plugin.update(
             _provider_context(context, record),
@@ -391,7 +415,7 @@ async def update(context: OperationContext, step: Step) -> None:
         record = await _until_done(context, plugin, record, progress, "check_update", converted)
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
-        _fail(context, record, Action.UPDATE, error)
+        await _fail(context, record, Action.UPDATE, error)
     record = replace(
         record,
         status=Status.COMPLETE,
@@ -400,7 +424,9 @@ async def update(context: OperationContext, step: Step) -> None:
         attributes=attributes,
         depends_on=_depends_on(context, name),
     )
-    context.store.save(record, _event(record, Action.UPDATE, Status.COMPLETE, "state changed"))
+    await context.store.save(
+        record, _event(record, Action.UPDATE, Status.COMPLETE, "state changed")
+    )
 
 
 def _must_replace(
@@ -424,7 +450,9 @@ async def delete(context: OperationContext, record_id: str) -> None:
     record = replace(
         record, action=Action.DELETE, status=Status.IN_PROGRESS, status_reason="state changed"
     )
-    context.store.save(record, _event(record, Action.DELETE, Status.IN_PROGRESS, "state changed"))
+    await context.store.save(
+        record, _event(record, Action.DELETE, Status.IN_PROGRESS, "state changed")
+    )
     if plugin is not None:
         properties, _ = validate_properties(
             plugin.schema, dict(record.properties), context.plugins.schemas()
@@ -441,10 +469,10 @@ async def delete(context: OperationContext, record_id: str) -> None:
                         properties=properties,
                     ),
                 )
-                record = _absorb(context, record, Progress(done=False, physical_id=found))
+                record = await _absorb(context, record, Progress(done=False, physical_id=found))
             if record.physical_id is not None:
                 record = replace(record, intent=Intent.DELETE_ISSUED)
-                context.store.save(record)
+                await context.store.save(record)
                 progress = await plugin.delete(
                     provider,
                     DeleteRequest(
@@ -458,34 +486,38 @@ async def delete(context: OperationContext, record_id: str) -> None:
         except NotFound:
             pass
         except ProviderError as error:
-            _fail(context, record, Action.DELETE, error)
-    _unlink(context, record)
-    context.store.remove(record.id, _event(record, Action.DELETE, Status.COMPLETE, "state changed"))
+            await _fail(context, record, Action.DELETE, error)
+    await _unlink(context, record)
+    await context.store.remove(
+        record.id, _event(record, Action.DELETE, Status.COMPLETE, "state changed")
+    )
 
 
-def _unlink(context: OperationContext, record: ResourceRecord) -> None:
+async def _unlink(context: OperationContext, record: ResourceRecord) -> None:
     """A deleted incarnation no longer replaces or is replaced by anything."""
     for other in context.store.all(context.stack.id):
         if other.replaces == record.id:
-            context.store.save(replace(other, replaces=None))
+            await context.store.save(replace(other, replaces=None))
         if other.replaced_by == record.id and other.id != record.id:
-            context.store.save(replace(other, replaced_by=None))
+            await context.store.save(replace(other, replaced_by=None))
 
 
-def retain(context: OperationContext, record_id: str) -> None:
+async def retain(context: OperationContext, record_id: str) -> None:
     record = context.store.get(record_id)
-    _unlink(context, record)
-    context.store.remove(
+    await _unlink(context, record)
+    await context.store.remove(
         record.id, _event(record, Action.DELETE, Status.COMPLETE, "retained, not deleted")
     )
 
 
-def restore(context: OperationContext, record_id: str) -> None:
+async def restore(context: OperationContext, record_id: str) -> None:
     """Make a replaced incarnation live again; its successor becomes the one to delete."""
     record = context.store.get(record_id)
     successor_id = record.replaced_by
     restored = replace(record, replaced_by=None)
-    context.store.save(restored, _event(restored, Action.ROLLBACK, Status.COMPLETE, "restored"))
+    await context.store.save(
+        restored, _event(restored, Action.ROLLBACK, Status.COMPLETE, "restored")
+    )
     if successor_id is not None:
         successor = context.store.get(successor_id)
-        context.store.save(replace(successor, replaced_by=record.id, replaces=None))
+        await context.store.save(replace(successor, replaced_by=record.id, replaces=None))

@@ -7,7 +7,7 @@ recorded; resources not created yet still read as Unknown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
@@ -38,37 +38,73 @@ def _usable(record: ResourceRecord) -> bool:
     return not (record.action is Action.CREATE and record.status is not Status.COMPLETE)
 
 
+class _References(Mapping[str, Any]):
+    """``get_resource`` values, computed on access from the live records (no copying)."""
+
+    def __init__(self, live: Mapping[str, ResourceRecord], plugins: PluginRegistry | None) -> None:
+        self._live = live
+        self._plugins = plugins
+
+    def __getitem__(self, name: str) -> Any:
+        record = self._live[name]
+        if not _usable(record):
+            raise KeyError(name)
+        plugin_class = self._plugins.get(record.type) if self._plugins is not None else None
+        if plugin_class is None:
+            return record.physical_id
+        return plugin_class().reference_id(name, record.physical_id, record.provider_data)
+
+    def __contains__(self, name: object) -> bool:
+        record = self._live.get(name) if isinstance(name, str) else None
+        return record is not None and _usable(record)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, record in self._live.items() if _usable(record))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Attributes(Mapping[str, Mapping[str, Any]]):
+    """Recorded attributes of the resources others may read."""
+
+    def __init__(self, live: Mapping[str, ResourceRecord]) -> None:
+        self._live = live
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        record = self._live[name]
+        if not _usable(record):
+            raise KeyError(name)
+        return record.attributes
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, record in self._live.items() if _usable(record))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def recorded_scope(
     result: ValidationResult,
-    records: Iterable[ResourceRecord],
+    records: Iterable[ResourceRecord] | Mapping[str, ResourceRecord],
     plugins: PluginRegistry | None = None,
 ) -> StaticScope:
     """``result``'s scope with references and attributes taken from the records.
 
-    ``get_resource`` gives what the plugin says a reference is (the physical
-    id for most types, the generated string for ``OS::Heat::RandomString``).
+    ``records`` may be the live records by name, which the scope reads
+    without copying (the engine passes its cache). ``get_resource`` gives
+    what the plugin says a reference is (the physical id for most types, the
+    generated string for ``OS::Heat::RandomString``).
     """
     base = result.scope
     if base is None:
         raise ValueError("the template did not validate")
-    live = live_records(records)
-    physical_ids: dict[str, Any] = {}
-    usable = {name: record for name, record in live.items() if _usable(record)}
-    for name, record in usable.items():
-        plugin_class = plugins.get(record.type) if plugins is not None else None
-        physical_ids[name] = (
-            plugin_class().reference_id(name, record.physical_id, record.provider_data)
-            if plugin_class is not None
-            else record.physical_id
-        )
-    attributes: dict[str, Mapping[str, Any]] = {
-        name: record.attributes for name, record in usable.items()
-    }
-    scope = StaticScope(
+    live = records if isinstance(records, Mapping) else live_records(records)
+    return StaticScope(
         parameters=base.parameters,
         resource_names=base.resource_names,
-        physical_ids=physical_ids,
-        attributes=attributes,
+        physical_ids=_References(live, plugins),
+        attributes=_Attributes(live),
         conditions=base.conditions,
         files=base.files,
         mappings=base.mappings,
@@ -77,4 +113,3 @@ def recorded_scope(
         zones=base.zones,
         facade=base.facade,
     )
-    return scope

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, delete, select, update
+from sqlalchemy import Update, bindparam, delete, select, update
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,12 @@ from kiln.persistence.models import ResourceRow, StackRow
 from kiln.persistence.records import Lease
 from kiln.persistence.secrets import SecretBox, sealed_names
 from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_token
+
+# Statements built once and run with parameters: building them per call costs
+# more than executing them (the engine writes on every state change).
+_INSERT = sql_insert(ResourceRow)
+_STORED_PROPERTIES = select(ResourceRow.properties).where(ResourceRow.id == bindparam("record_id"))
+_OVERWRITE = update(ResourceRow).where(ResourceRow.id == bindparam("record_id"))
 
 
 @dataclass(frozen=True)
@@ -162,25 +169,54 @@ class ResourceRepository:
         lease columns excepted, and ResourceNotFound raised when there is
         none. Properties stored encrypted stay encrypted.
         """
+        stored, write = self.save_work(
+            record, event, insert=insert, hidden_properties=hidden_properties
+        )
+        self._insert(write, stored)
+        return stored
+
+    def save_work(
+        self,
+        record: ResourceRecord,
+        event: EventDraft | None = None,
+        *,
+        insert: bool = False,
+        hidden_properties: Collection[str] = (),
+    ) -> tuple[ResourceRecord, Callable[[Session], None]]:
+        """:meth:`save` as a unit of work to run in a caller's transaction (group commit)."""
         stored = self._complete(record) if insert else replace(record, updated_at=self.clock())
 
         def write(session: Session) -> None:
             if insert:
-                session.add(self._new_row(stored, hidden_properties))
-                session.flush()
+                values = self._state_values(stored, hidden_properties)
+                row = {
+                    "id": stored.id,
+                    "stack_id": stored.stack_id,
+                    "lease_owner": None,
+                    "lease_until": None,
+                    "fence": 0,
+                    "created_at": stored.created_at,
+                    **values,
+                }
+                session.connection().execute(_INSERT, row)
             else:
                 self._overwrite(session, stored, hidden_properties)
             if event is not None:
                 insert_event(session, stored.stack_id, event, self.clock)
 
-        self._insert(write, stored)
-        return stored
+        return stored, write
 
     def remove(self, resource_id: str, event: EventDraft | None = None) -> bool:
         """Delete the row, unlink its partner, and write ``event``, in one transaction.
 
         False (and no event) when there is no such row.
         """
+        return self.database.write(self.remove_work(resource_id, event))
+
+    def remove_work(
+        self, resource_id: str, event: EventDraft | None = None
+    ) -> Callable[[Session], bool]:
+        """:meth:`remove` as a unit of work to run in a caller's transaction."""
 
         def write(session: Session) -> bool:
             stack_id = session.scalar(
@@ -194,17 +230,18 @@ class ResourceRepository:
                 insert_event(session, stack_id, event, self.clock)
             return True
 
-        return self.database.write(write)
+        return write
 
     def _overwrite(
         self, session: Session, record: ResourceRecord, hidden_properties: Collection[str]
     ) -> None:
-        stored = session.scalar(select(ResourceRow.properties).where(ResourceRow.id == record.id))
+        connection = session.connection()
+        stored = connection.scalar(_STORED_PROPERTIES, {"record_id": record.id})
         if stored is None:
             raise ResourceNotFound(record.id)
         hidden = set(hidden_properties) | sealed_names(stored)
-        statement = update(ResourceRow).where(ResourceRow.id == record.id)
-        session.connection().execute(statement.values(**self._state_values(record, hidden)))
+        values = self._state_values(record, hidden)
+        connection.execute(_OVERWRITE, {"record_id": record.id, **values})
 
     # -- reading ---------------------------------------------------------------
 
