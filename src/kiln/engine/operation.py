@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from kiln.config import TemplateLimits
 from kiln.engine.context import OperationContext
 from kiln.engine.resource_steps import StepFailed, run_step
 from kiln.engine.scope import recorded_scope, stack_identity
@@ -47,7 +48,9 @@ class Outcome:
     superseded: bool = False
 
 
-def validate_stack(stack: StackRecord, plugins: PluginRegistry) -> ValidationResult:
+def validate_stack(
+    stack: StackRecord, plugins: PluginRegistry, limits: TemplateLimits | None = None
+) -> ValidationResult:
     """The stack's template with its stored environments, files and parameters."""
     return validate_template(
         SourceText("template", stack.template),
@@ -57,6 +60,7 @@ def validate_stack(stack: StackRecord, plugins: PluginRegistry) -> ValidationRes
         files=stack.files,
         require_parameter_values=True,
         identity=stack_identity(stack),
+        limits=limits,
     )
 
 
@@ -84,7 +88,9 @@ class Engine:
         clock: Clock | None = None,
         concurrency: int | None = None,
         lease_seconds: float = 30.0,
+        limits: TemplateLimits | None = None,
     ) -> None:
+        self.limits = limits
         self.database = database
         self.plugins = plugins
         self.engine_id = engine_id or f"engine-{uuid.uuid4()}"
@@ -160,7 +166,7 @@ class Engine:
 
     async def _converge(self, stack: StackRecord, cancellation: Cancellation) -> Outcome:
         traversal = stack.current_traversal or ""
-        result = validate_stack(_source(stack), self.plugins)
+        result = validate_stack(_source(stack), self.plugins, self.limits)
         if not result.ok:
             return Outcome(False, f"the template is not valid: {result.errors[0].render()}")
         context = OperationContext(

@@ -447,8 +447,14 @@ def _must_replace(
 async def delete(context: OperationContext, record_id: str) -> None:
     record = context.store.get(record_id)
     plugin = _plugin(context, record.type) if record.type in context.plugins else None
+    adopting = record.physical_id is None and record.intent is Intent.CREATE_ISSUED
+    # The delete intent goes in with the first write when the call follows at once.
     record = replace(
-        record, action=Action.DELETE, status=Status.IN_PROGRESS, status_reason="state changed"
+        record,
+        action=Action.DELETE,
+        status=Status.IN_PROGRESS,
+        status_reason="state changed",
+        intent=Intent.DELETE_ISSUED if record.physical_id is not None else record.intent,
     )
     await context.store.save(
         record, _event(record, Action.DELETE, Status.IN_PROGRESS, "state changed")
@@ -459,7 +465,7 @@ async def delete(context: OperationContext, record_id: str) -> None:
         )
         provider = _provider_context(context, record)
         try:
-            if record.physical_id is None and record.intent is Intent.CREATE_ISSUED:
+            if adopting:
                 found = await plugin.find(
                     provider,
                     FindRequest(
@@ -471,8 +477,9 @@ async def delete(context: OperationContext, record_id: str) -> None:
                 )
                 record = await _absorb(context, record, Progress(done=False, physical_id=found))
             if record.physical_id is not None:
-                record = replace(record, intent=Intent.DELETE_ISSUED)
-                await context.store.save(record)
+                if record.intent is not Intent.DELETE_ISSUED:
+                    record = replace(record, intent=Intent.DELETE_ISSUED)
+                    await context.store.save(record)
                 progress = await plugin.delete(
                     provider,
                     DeleteRequest(
@@ -487,24 +494,13 @@ async def delete(context: OperationContext, record_id: str) -> None:
             pass
         except ProviderError as error:
             await _fail(context, record, Action.DELETE, error)
-    await _unlink(context, record)
     await context.store.remove(
         record.id, _event(record, Action.DELETE, Status.COMPLETE, "state changed")
     )
 
 
-async def _unlink(context: OperationContext, record: ResourceRecord) -> None:
-    """A deleted incarnation no longer replaces or is replaced by anything."""
-    for other in context.store.all(context.stack.id):
-        if other.replaces == record.id:
-            await context.store.save(replace(other, replaces=None))
-        if other.replaced_by == record.id and other.id != record.id:
-            await context.store.save(replace(other, replaced_by=None))
-
-
 async def retain(context: OperationContext, record_id: str) -> None:
     record = context.store.get(record_id)
-    await _unlink(context, record)
     await context.store.remove(
         record.id, _event(record, Action.DELETE, Status.COMPLETE, "retained, not deleted")
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -106,10 +107,22 @@ class RepositoryStore:
         self._remember(stored)
 
     async def remove(self, record_id: str, event: EventDraft | None = None) -> None:
-        await self.commits.run(self.resources.remove_work(record_id, event))
+        """Delete the record; like the repository, clear the links its partners had to it."""
+        cached = self._records.get(record_id)
+        linked = cached is None or cached.replaces is not None or cached.replaced_by is not None
+        await self.commits.run(self.resources.remove_work(record_id, event, linked=linked))
         removed = self._records.pop(record_id, None)
-        if removed is not None and self._live.get(removed.name) is removed:
-            self._rebuild_live()
+        if removed is None:
+            return
+        for partner_id in (removed.replaces, removed.replaced_by):
+            partner = self._records.get(partner_id) if partner_id else None
+            if partner is not None:
+                self._records[partner.id] = replace(
+                    partner,
+                    replaces=None if partner.replaces == record_id else partner.replaces,
+                    replaced_by=None if partner.replaced_by == record_id else partner.replaced_by,
+                )
+        self._rebuild_live()
 
     def _remember(self, record: ResourceRecord) -> None:
         if record.stack_id != self._stack_id:

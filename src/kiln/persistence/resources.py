@@ -214,18 +214,22 @@ class ResourceRepository:
         return self.database.write(self.remove_work(resource_id, event))
 
     def remove_work(
-        self, resource_id: str, event: EventDraft | None = None
+        self, resource_id: str, event: EventDraft | None = None, *, linked: bool = True
     ) -> Callable[[Session], bool]:
-        """:meth:`remove` as a unit of work to run in a caller's transaction."""
+        """:meth:`remove` as a unit of work to run in a caller's transaction.
+
+        ``linked=False`` says the record has no replacement links (links are
+        kept symmetric), so there are none to clear.
+        """
 
         def write(session: Session) -> bool:
-            stack_id = session.scalar(
-                select(ResourceRow.stack_id).where(ResourceRow.id == resource_id)
-            )
-            statement = delete(ResourceRow).where(ResourceRow.id == resource_id)
-            if stack_id is None or session.connection().execute(statement).rowcount != 1:
+            connection = session.connection()
+            parameters = {"record_id": resource_id}
+            stack_id = connection.scalar(_STACK_OF, parameters)
+            if stack_id is None or connection.execute(_DELETE, parameters).rowcount != 1:
                 return False
-            _unlink(session, resource_id)
+            if linked:
+                _unlink(session, resource_id)
             if event is not None:
                 insert_event(session, stack_id, event, self.clock)
             return True
@@ -527,15 +531,21 @@ def _fenced(resource_id: str, fence: int) -> Update:
     )
 
 
+_CLEAR_REPLACES = (
+    update(ResourceRow).where(ResourceRow.replaces == bindparam("gone")).values(replaces=None)
+)
+_CLEAR_REPLACED_BY = (
+    update(ResourceRow).where(ResourceRow.replaced_by == bindparam("gone")).values(replaced_by=None)
+)
+_STACK_OF = select(ResourceRow.stack_id).where(ResourceRow.id == bindparam("record_id"))
+_DELETE = delete(ResourceRow).where(ResourceRow.id == bindparam("record_id"))
+
+
 def _unlink(session: Session, resource_id: str) -> None:
     """Clear links pointing at a removed incarnation so none dangles."""
     connection = session.connection()
-    connection.execute(
-        update(ResourceRow).where(ResourceRow.replaces == resource_id).values(replaces=None)
-    )
-    connection.execute(
-        update(ResourceRow).where(ResourceRow.replaced_by == resource_id).values(replaced_by=None)
-    )
+    connection.execute(_CLEAR_REPLACES, {"gone": resource_id})
+    connection.execute(_CLEAR_REPLACED_BY, {"gone": resource_id})
 
 
 def _resource_event(session: Session, resource_id: str) -> tuple[str, EventDraft]:

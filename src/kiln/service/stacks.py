@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kiln.config import TemplateLimits
 from kiln.engine.operation import validate_stack
 from kiln.engine.scope import live_records, recorded_scope, stack_identity
 from kiln.errors import Diagnostic, EvaluationError, KilnError, TemplateError
@@ -71,7 +72,9 @@ class StackService:
         plugins: PluginRegistry,
         secrets: SecretBox,
         project_id: str = "default",
+        limits: TemplateLimits | None = None,
     ) -> None:
+        self.limits = limits
         self.database = database
         self.plugins = plugins
         self.project_id = project_id
@@ -102,7 +105,7 @@ class StackService:
 
     def outputs(self, stack: StackRecord) -> list[Output]:
         """Each output resolved from the records; failures become ``output_error`` as in Heat."""
-        result = validate_stack(stack, self.plugins)
+        result = validate_stack(stack, self.plugins, self.limits)
         template = result.template
         if template is None:
             return []
@@ -142,6 +145,7 @@ class StackService:
             files=definition.files,
             require_parameter_values=True,
             identity=stack_identity(identity_stack),
+            limits=self.limits,
         )
 
     def preview(
