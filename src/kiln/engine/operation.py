@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 
 from kiln.config import TemplateLimits
 from kiln.engine.context import OperationContext
-from kiln.engine.resource_steps import StepFailed, run_step
+from kiln.engine.resource_steps import StepFailed, StepInterrupted, run_step
 from kiln.engine.scope import recorded_scope, stack_identity
 from kiln.engine.store import RepositoryStore
 from kiln.errors import Diagnostic
 from kiln.graph.walker import walk
 from kiln.persistence.database import Database
-from kiln.persistence.events import EventDraft, EventRepository
+from kiln.persistence.events import EventRepository
 from kiln.persistence.locks import LockRepository
 from kiln.persistence.secrets import SecretBox
 from kiln.persistence.stacks import StackRepository
@@ -38,6 +38,8 @@ from kiln.template.validate import SourceText, ValidationResult, validate_templa
 
 #: Rounds of plan-and-walk before an operation counts as not converging.
 MAX_ROUNDS = 5
+#: How often a running operation checks whether it was cancelled or superseded.
+WATCH_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,13 @@ class Engine:
                 cancellation.cancel()
                 return
 
-    async def _run_locked(self, stack_id: str, cancellation: Cancellation) -> None:
+    async def _run_locked(self, stack_id: str, lease_lost: Cancellation) -> None:
         stack = self.stacks.get(stack_id)
         while stack is not None and stack.status is Status.IN_PROGRESS and stack.current_traversal:
-            outcome = await self._converge(stack, cancellation)
+            outcome = await self._converge(stack, lease_lost)
             if outcome.superseded:
                 stack = self.stacks.get(stack_id)
-                if cancellation.is_cancelled():
+                if lease_lost.is_cancelled():
                     return
                 continue
             stack = self._conclude(stack, outcome)
@@ -141,31 +143,61 @@ class Engine:
         """Record the result; start the rollback a failed create or update asks for."""
         traversal = stack.current_traversal or ""
         if outcome.succeeded:
-            self.stacks.finish_operation(
-                stack.id, traversal, Status.COMPLETE, _complete_reason(stack.action)
-            )
-            self.events.append(
-                stack.id, _stack_event(stack, Status.COMPLETE, _complete_reason(stack.action))
-            )
+            reason = _complete_reason(stack.action)
+            if not self.stacks.finish_operation(
+                stack.id, traversal, Status.COMPLETE, reason, record_event=True
+            ):
+                return self.stacks.get(stack.id)
             if stack.action is Action.DELETE:
                 self.stacks.soft_delete(stack.id)
             elif stack.action is Action.ROLLBACK and stack.previous_template:
                 self.stacks.save_definition(replace(_source(stack), previous_template=""))
             return None
-        self.stacks.finish_operation(stack.id, traversal, Status.FAILED, outcome.reason)
-        self.events.append(stack.id, _stack_event(stack, Status.FAILED, outcome.reason))
+        if not self.stacks.finish_operation(
+            stack.id, traversal, Status.FAILED, outcome.reason, record_event=True
+        ):
+            return self.stacks.get(stack.id)
         if stack.action in (Action.CREATE, Action.UPDATE) and not stack.disable_rollback:
             rollback = str(uuid.uuid4())
-            if self.stacks.begin_operation(stack.id, Action.ROLLBACK, traversal, rollback, None):
-                rolling_back = replace(stack, action=Action.ROLLBACK)
-                self.events.append(
-                    stack.id, _stack_event(rolling_back, Status.IN_PROGRESS, "rollback started")
-                )
+            if self.stacks.begin_operation(
+                stack.id,
+                Action.ROLLBACK,
+                traversal,
+                rollback,
+                None,
+                reason="rollback started",
+                record_event=True,
+            ):
                 return self.stacks.get(stack.id)
         return None
 
-    async def _converge(self, stack: StackRecord, cancellation: Cancellation) -> Outcome:
+    async def _converge(self, stack: StackRecord, lease_lost: Cancellation) -> Outcome:
+        """One operation (traversal); stops early when superseded (cancel) or the lease is lost."""
         traversal = stack.current_traversal or ""
+        cancellation = Cancellation(self.clock)
+        watcher = asyncio.ensure_future(self._watch(stack.id, traversal, lease_lost, cancellation))
+        try:
+            return await self._converge_watched(stack, traversal, cancellation)
+        finally:
+            watcher.cancel()
+
+    async def _watch(
+        self, stack_id: str, traversal: str, lease_lost: Cancellation, cancellation: Cancellation
+    ) -> None:
+        """Cancel the operation's waits once it is superseded, so a cancel takes effect at once."""
+        while not cancellation.is_cancelled():
+            await asyncio.sleep(WATCH_INTERVAL)
+            current = self.stacks.get(stack_id)
+            if (
+                lease_lost.is_cancelled()
+                or current is None
+                or current.current_traversal != traversal
+            ):
+                cancellation.cancel()
+
+    async def _converge_watched(
+        self, stack: StackRecord, traversal: str, cancellation: Cancellation
+    ) -> Outcome:
         result = validate_stack(_source(stack), self.plugins, self.limits)
         if not result.ok:
             return Outcome(False, f"the template is not valid: {result.errors[0].render()}")
@@ -230,8 +262,10 @@ class Engine:
             limit=self.concurrency,
             should_stop=should_stop,
         )
+        if result.failed and all(isinstance(e, StepInterrupted) for e in result.failed.values()):
+            return Outcome(False, "superseded", superseded=True)
         if result.failed:
-            error = next(iter(result.failed.values()))
+            error = next(e for e in result.failed.values() if not isinstance(e, StepInterrupted))
             if not isinstance(error, StepFailed):
                 raise error
             return Outcome(False, f"Resource {context.stack.action} failed: {error}")
@@ -263,17 +297,6 @@ def _source(stack: StackRecord) -> StackRecord:
 
 def _complete_reason(action: Action) -> str:
     return f"Stack {action} completed successfully"
-
-
-def _stack_event(stack: StackRecord, status: Status, reason: str) -> EventDraft:
-    return EventDraft(
-        resource_name=stack.name,
-        action=stack.action,
-        status=status,
-        status_reason=reason,
-        physical_id=stack.id,
-        resource_type="OS::Heat::Stack",
-    )
 
 
 def _now() -> datetime:

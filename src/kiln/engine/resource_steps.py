@@ -42,6 +42,14 @@ class StepFailed(Exception):
     """A step failed; the message is the resource's status reason."""
 
 
+class StepInterrupted(Exception):
+    """The operation was cancelled or superseded while this step waited.
+
+    What the step had made is recorded; the operation that superseded this
+    one (a rollback, a delete) takes it from there.
+    """
+
+
 #: Named points where ``KILN_CRASH_AT=point[:resource],...`` kills the process, so
 #: tests can prove that an engine dying there loses nothing (see tests/recovery).
 CRASH_POINTS = ("after_intent", "after_create_call", "after_physical_id", "before_complete")
@@ -168,6 +176,8 @@ async def _until_done(
         if progress.done:
             return record
         await _wait(context, progress.poll_after)
+        if context.cancellation.is_cancelled():
+            raise StepInterrupted(record.name)
         request = CheckRequest(
             name=record.name,
             physical_id=record.physical_id,
@@ -231,6 +241,8 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         status_reason="state changed",
         properties=resolved,
         intent=Intent.CREATE_ISSUED if record.physical_id is None else record.intent,
+        # Recorded now, so that a rollback deletes even a failed resource in order.
+        depends_on=_depends_on(context, name),
     )
     started = _event(record, Action.CREATE, Status.IN_PROGRESS, "state changed")
     if record.created_at is None:
@@ -396,6 +408,7 @@ async def update(context: OperationContext, step: Step) -> None:
         status=Status.IN_PROGRESS,
         status_reason="state changed",
         intent=Intent.UPDATE_ISSUED,
+        depends_on=_depends_on(context, name),
     )
     await context.store.save(
         record, _event(record, Action.UPDATE, Status.IN_PROGRESS, "state changed")

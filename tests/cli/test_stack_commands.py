@@ -1,0 +1,785 @@
+"""The ``kiln stack`` and ``kiln engine`` commands, run as real processes in embedded mode.
+
+Every test gets its own ``KILN_HOME`` (so its own SQLite database); detached
+``kiln engine run`` processes a test leaves behind are found by that home and
+stopped when it ends. Independent commands run concurrently to keep the file
+fast: each process pays about a second of imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+#: The code these tests belong to, put first on the CLI's path.
+SOURCE = Path(__file__).resolve().parents[2] / "src"
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+#: ``stack event list``: "TIME [resource]: ACTION_STATUS  reason".
+EVENT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \[([^\]]+)\]: ([A-Z]+_[A-Z_]+)  (.*)")
+PASSWORD = "s3cret-Pa55word"
+#: How a TestResource with ``fail: true`` named "broken" reports its failure.
+BROKEN = "ResourceFailed: resources.broken: Test Resource failed broken"
+
+CREATE_TEMPLATE = """\
+heat_template_version: 2018-08-31
+description: Everything the create test looks at.
+parameters:
+  greeting:
+    type: string
+  password:
+    type: string
+    hidden: true
+  length:
+    type: number
+    default: 12
+resources:
+  nothing:
+    type: OS::Heat::None
+  message:
+    type: OS::Heat::Value
+    properties:
+      value: {list_join: [' ', [{get_param: greeting}, world]]}
+  token:
+    type: OS::Heat::RandomString
+    properties:
+      length: {get_param: length}
+  item:
+    type: OS::Heat::TestResource
+    depends_on: nothing
+    properties:
+      value: {get_attr: [message, value]}
+outputs:
+  message:
+    description: The greeting.
+    value: {get_attr: [message, value]}
+  item_output:
+    value: {get_attr: [item, output]}
+  token:
+    value: {get_attr: [token, value]}
+  broken:
+    description: Joins a string, which is not a list.
+    value: {list_join: [',', {get_attr: [message, value]}]}
+"""
+
+NONE_TEMPLATE = """\
+heat_template_version: 2018-08-31
+resources:
+  nothing:
+    type: OS::Heat::None
+"""
+
+UPDATE_TEMPLATE = """\
+heat_template_version: 2018-08-31
+parameters:
+  greeting:
+    type: string
+    default: hello
+resources:
+  item:
+    type: OS::Heat::TestResource
+    properties:
+      value: {get_param: greeting}
+      update_replace_value: first
+  keep:
+    type: OS::Heat::None
+    depends_on: item
+outputs:
+  item_output:
+    value: {get_attr: [item, output]}
+"""
+
+FAILING_TEMPLATE = """\
+heat_template_version: 2018-08-31
+resources:
+  fine:
+    type: OS::Heat::None
+  broken:
+    type: OS::Heat::TestResource
+    depends_on: fine
+    properties:
+      fail: true
+"""
+
+#: A create that runs for a couple of seconds, then a dependent resource.
+BRIEF_WAIT_TEMPLATE = """\
+heat_template_version: 2018-08-31
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      wait_secs: 2
+  after:
+    type: OS::Heat::None
+    depends_on: slow
+"""
+
+#: A create that waits a minute, but whose delete (the rollback) is immediate.
+LONG_WAIT_TEMPLATE = """\
+heat_template_version: 2018-08-31
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      wait_secs: 60
+      action_wait_secs: {delete: 0}
+"""
+
+INVALID_TEMPLATE = """\
+heat_template_version: 2018-08-31
+resources:
+  value:
+    type: OS::Heat::Value
+    properties:
+      value: {get_param: missing}
+  other:
+    type: OS::Heat::None
+    depends_on: [nope]
+"""
+
+
+@dataclass
+class Kiln:
+    """Runs ``python -m kiln.cli`` against one private KILN_HOME."""
+
+    home: Path
+    workdir: Path
+    environ: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        """This checkout's code (whatever the installed copy points at), and a private home."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("KILN_")}
+        python_path = os.pathsep.join(filter(None, [str(SOURCE), base.get("PYTHONPATH")]))
+        return {**base, "PYTHONPATH": python_path, "KILN_HOME": str(self.home), **self.environ}
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "kiln.cli", *args],
+            cwd=self.workdir,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return self.run_all([args], timeout=timeout)[0]
+
+    def run_all(
+        self, commands: Sequence[Sequence[str]], timeout: float = 60
+    ) -> list[subprocess.CompletedProcess[str]]:
+        """Run independent commands at the same time; results in the order given."""
+        processes = [(list(command), self.start(*command)) for command in commands]
+        results = []
+        try:
+            for command, process in processes:
+                stdout, stderr = process.communicate(timeout=timeout)
+                results.append(
+                    subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+                )
+        finally:
+            for _, process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+        return results
+
+    def data(self, *args: str) -> Any:
+        """A ``-f json`` command that must succeed, parsed."""
+        run = self.run(*args, "-f", "json")
+        assert run.returncode == 0, run.stdout + run.stderr
+        return json.loads(run.stdout)
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.workdir / name
+        path.write_text(text)
+        return path
+
+    def wait_until(
+        self, what: str, check: Callable[[Any], bool], *args: str, timeout: float = 20
+    ) -> Any:
+        """Poll a ``-f json`` command until ``check(data)`` holds, for at most ``timeout``s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.data(*args)
+            if check(data):
+                return data
+            assert time.monotonic() < deadline, f"{what} within {timeout}s; last: {data}"
+            time.sleep(0.2)
+
+    def wait_for_status(self, name: str, status: str, timeout: float = 20) -> dict[str, Any]:
+        shown: dict[str, Any] = self.wait_until(
+            f"{name} {status}",
+            lambda data: data["stack_status"] == status,
+            "stack",
+            "show",
+            name,
+            timeout=timeout,
+        )
+        return shown
+
+    def engine_processes(self) -> list[int]:
+        """The ids of running processes started with this KILN_HOME (detached engines)."""
+        marker = f"KILN_HOME={self.home}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                command = (entry / "cmdline").read_bytes()
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if marker in environ and b"kiln.cli" in command and state != "Z":
+                found.append(int(entry.name))
+        return found
+
+    def wait_for_engines_to_exit(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.engine_processes():
+            assert time.monotonic() < deadline, f"engines still running after {timeout}s"
+            time.sleep(0.1)
+
+    def kill_engines(self) -> None:
+        """Kill this home's detached engines at once, as a crash would, and wait until gone."""
+        for pid in self.engine_processes():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while self.engine_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def kiln(tmp_path: Path) -> Iterator[Kiln]:
+    runner = Kiln(home=tmp_path / "kiln-home", workdir=tmp_path)
+    yield runner
+    runner.kill_engines()
+
+
+def output(run: subprocess.CompletedProcess[str]) -> str:
+    """The stdout of a command that must have succeeded."""
+    assert run.returncode == 0, f"{run.args}: {run.stderr}"
+    return run.stdout
+
+
+def event_lines(text: str) -> list[tuple[str, str, str]]:
+    """Each line as (resource, ACTION_STATUS, reason); every line must have the event form."""
+    events = []
+    for line in text.splitlines():
+        match = EVENT_LINE.fullmatch(line)
+        assert match, f"not an event line: {line!r}"
+        resource, state, reason = match.groups()
+        events.append((resource, state, reason))
+    return events
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of a rich table's header and body rows, stripped."""
+    return [
+        [cell.strip() for cell in line.split(line[0])[1:-1]]
+        for line in text.splitlines()
+        if line and line[0] in "┃│"
+    ]
+
+
+def shown_without_identity(shown: dict[str, Any]) -> dict[str, Any]:
+    """A ``stack show`` document with its id and times checked and set aside."""
+    assert re.fullmatch(UUID, shown["id"])
+    assert re.fullmatch(TIMESTAMP, shown["creation_time"])
+    assert re.fullmatch(TIMESTAMP, shown["updated_time"])
+    rest = {k: v for k, v in shown.items() if k not in ("id", "creation_time", "updated_time")}
+    rest["parameters"] = {k: v for k, v in shown["parameters"].items() if k != "OS::stack_id"}
+    assert shown["parameters"]["OS::stack_id"] == shown["id"]
+    return rest
+
+
+def finished(name: str, state: str, reason: str) -> str:
+    """The ``--wait`` summary line on stderr (the elapsed time varies)."""
+    return rf"{name} {state} in \d+\.\ds: {re.escape(reason)}\n"
+
+
+# -- create and read -------------------------------------------------------------------
+
+
+def test_create_waits_and_shows_outputs_with_hidden_parameters_masked(kiln: Kiln) -> None:
+    template = kiln.write("stack.yaml", CREATE_TEMPLATE)
+    created = kiln.run(
+        "stack", "create", "demo", "-t", str(template), "--parameter", "greeting=hello",
+        "--parameter", f"password={PASSWORD}", "--wait", "-f", "json",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert re.fullmatch(
+        finished("demo", "CREATE_COMPLETE", "Stack CREATE completed successfully"), created.stderr
+    )
+    shown = json.loads(created.stdout)
+    token = shown["outputs"][2]["output_value"]
+    assert re.fullmatch(r"[A-Za-z0-9]{12}", token)
+    assert shown_without_identity(shown) == {
+        "stack_name": "demo",
+        "stack_status": "CREATE_COMPLETE",
+        "stack_status_reason": "Stack CREATE completed successfully",
+        "parameters": {
+            "greeting": "hello",
+            "password": "******",
+            "length": 12,
+            "OS::stack_name": "demo",
+            "OS::project_id": "default",
+        },
+        "outputs": [
+            {
+                "output_key": "message",
+                "output_value": "hello world",
+                "description": "The greeting.",
+            },
+            {"output_key": "item_output", "output_value": "hello world", "description": ""},
+            {"output_key": "token", "output_value": token, "description": ""},
+            {
+                "output_key": "broken",
+                "output_value": None,
+                "description": "Joins a string, which is not a list.",
+                "output_error": "list_join: the items to join must be given as a list",
+            },
+        ],
+        "disable_rollback": False,
+        "timeout_mins": None,
+        "tags": [],
+    }
+
+    as_yaml, as_value, resources, item, outputs, broken, source = kiln.run_all(
+        [
+            ("stack", "show", "demo", "-f", "yaml"),
+            ("stack", "show", "demo", "-f", "value"),
+            ("stack", "resource", "list", "demo", "-f", "json"),
+            ("stack", "resource", "show", "demo", "item", "-f", "json"),
+            ("stack", "output", "list", "demo", "-f", "json"),
+            ("stack", "output", "show", "demo", "broken", "-f", "json"),
+            ("stack", "template", "show", "demo"),
+        ]
+    )
+    everything = [created, as_yaml, as_value, resources, item, outputs, broken, source]
+    assert all(run.returncode == 0 for run in everything), [run.stderr for run in everything]
+    assert not any(PASSWORD in run.stdout + run.stderr for run in everything)
+
+    assert yaml.safe_load(as_yaml.stdout) == shown
+    assert "  password: '******'" in as_yaml.stdout.splitlines()
+
+    values = as_value.stdout.splitlines()
+    assert values[:6] == [
+        shown["id"],
+        "demo",
+        shown["creation_time"],
+        shown["updated_time"],
+        "CREATE_COMPLETE",
+        "Stack CREATE completed successfully",
+    ]
+    assert values[-3:] == ["False", "None", "[]"]
+    assert '  "password": "******"' in values
+
+    listed = json.loads(resources.stdout)
+    assert [(r["resource_name"], r["resource_type"], r["resource_status"]) for r in listed] == [
+        ("item", "OS::Heat::TestResource", "CREATE_COMPLETE"),
+        ("message", "OS::Heat::Value", "CREATE_COMPLETE"),
+        ("nothing", "OS::Heat::None", "CREATE_COMPLETE"),
+        ("token", "OS::Heat::RandomString", "CREATE_COMPLETE"),
+    ]
+    assert re.fullmatch(r"demo-item-[0-9a-f]{8}-[0-9a-f]{3}", listed[0]["physical_resource_id"])
+    assert re.fullmatch(UUID, listed[2]["physical_resource_id"])
+
+    item_shown = json.loads(item.stdout)
+    assert re.fullmatch(TIMESTAMP, item_shown.pop("creation_time"))
+    assert re.fullmatch(TIMESTAMP, item_shown.pop("updated_time"))
+    assert item_shown == {
+        "resource_name": "item",
+        "physical_resource_id": listed[0]["physical_resource_id"],
+        "resource_type": "OS::Heat::TestResource",
+        "resource_status": "CREATE_COMPLETE",
+        "resource_status_reason": "state changed",
+        "attributes": {"output": "hello world"},
+        "required_by": [],
+    }
+
+    assert json.loads(outputs.stdout) == [
+        {"output_key": "message", "description": "The greeting."},
+        {"output_key": "item_output", "description": ""},
+        {"output_key": "token", "description": ""},
+        {"output_key": "broken", "description": "Joins a string, which is not a list."},
+    ]
+    assert json.loads(broken.stdout) == shown["outputs"][3]
+    assert source.stdout == CREATE_TEMPLATE
+
+
+def test_list_filters_sorts_and_pages(kiln: Kiln) -> None:
+    template = str(kiln.write("none.yaml", NONE_TEMPLATE))
+    ids = {}
+    for name in ("bravo", "alpha", "charlie"):
+        ids[name] = kiln.data("stack", "create", name, "-t", template, "--wait")["id"]
+
+    table, named, descending, page = kiln.run_all(
+        [
+            ("stack", "list"),
+            ("stack", "list", "--property", "name=alpha", "-f", "json"),
+            ("stack", "list", "--sort", "name:desc", "-f", "value"),
+            ("stack", "list", "--sort", "name", "--limit", "1", "--marker", ids["alpha"]),
+        ]
+    )
+    rows = table_rows(output(table))
+    assert rows[0] == ["ID", "Stack Name", "Stack Status", "Creation Time", "Updated Time"]
+    assert [row[:3] for row in rows[1:]] == [
+        [ids["charlie"], "charlie", "CREATE_COMPLETE"],
+        [ids["alpha"], "alpha", "CREATE_COMPLETE"],
+        [ids["bravo"], "bravo", "CREATE_COMPLETE"],
+    ]
+    assert all(re.fullmatch(TIMESTAMP, cell) for row in rows[1:] for cell in row[3:])
+
+    (alpha,) = json.loads(output(named))
+    assert set(alpha) == {"ID", "Stack Name", "Stack Status", "Creation Time", "Updated Time"}
+    assert (alpha["ID"], alpha["Stack Name"], alpha["Stack Status"]) == (
+        ids["alpha"],
+        "alpha",
+        "CREATE_COMPLETE",
+    )
+
+    lines = output(descending).splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ("charlie", "bravo", "alpha"), strict=True):
+        assert re.fullmatch(rf"{ids[name]} {name} CREATE_COMPLETE {TIMESTAMP} {TIMESTAMP}", line)
+    assert [row[:2] for row in table_rows(output(page))[1:]] == [[ids["bravo"], "bravo"]]
+
+
+# -- detached runs, following, conflicts, cancel ----------------------------------------
+
+
+def test_create_without_wait_returns_at_once_and_the_detached_engine_finishes(
+    kiln: Kiln,
+) -> None:
+    template = str(kiln.write("brief.yaml", BRIEF_WAIT_TEMPLATE))
+    started = kiln.data("stack", "create", "flow", "-t", template)
+    assert (started["stack_status"], started["stack_status_reason"], started["outputs"]) == (
+        "CREATE_IN_PROGRESS",
+        "Stack CREATE started",
+        [],
+    )
+
+    followed = kiln.run("stack", "event", "list", "flow", "--follow", timeout=30)
+    assert followed.returncode == 0, followed.stderr
+    assert event_lines(followed.stdout) == [
+        ("flow", "CREATE_IN_PROGRESS", "Stack CREATE started"),
+        ("slow", "CREATE_IN_PROGRESS", "state changed"),
+        ("slow", "CREATE_COMPLETE", "state changed"),
+        ("after", "CREATE_IN_PROGRESS", "state changed"),
+        ("after", "CREATE_COMPLETE", "state changed"),
+        ("flow", "CREATE_COMPLETE", "Stack CREATE completed successfully"),
+    ]
+
+    shown = kiln.wait_for_status("flow", "CREATE_COMPLETE", timeout=10)
+    assert shown["stack_status_reason"] == "Stack CREATE completed successfully"
+    of_slow = kiln.data("stack", "event", "list", "flow", "--resource", "slow")
+    assert [
+        (e["resource_name"], e["resource_status"], e["resource_status_reason"]) for e in of_slow
+    ] == [
+        ("slow", "CREATE_IN_PROGRESS", "state changed"),
+        ("slow", "CREATE_COMPLETE", "state changed"),
+    ]
+    assert all(
+        re.fullmatch(UUID, e["id"]) and re.fullmatch(TIMESTAMP, e["event_time"]) for e in of_slow
+    )
+    kiln.wait_for_engines_to_exit()
+
+
+def test_second_operation_is_refused_and_cancel_without_rollback_fails_the_create(
+    kiln: Kiln,
+) -> None:
+    template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
+    assert kiln.data("stack", "create", "busy", "-t", template)["stack_status"] == (
+        "CREATE_IN_PROGRESS"
+    )
+    update, delete = kiln.run_all(
+        [
+            ("stack", "update", "busy", "-t", template, "--wait"),
+            ("stack", "delete", "busy", "--wait", "-y"),
+        ]
+    )
+    assert (update.returncode, update.stdout, update.stderr) == (
+        1,
+        "",
+        "Error: Stack busy already has an action (CREATE) in progress.\n",
+    )
+    assert (delete.returncode, delete.stdout, delete.stderr) == (
+        1,
+        "",
+        "Stack busy already has an action (CREATE) in progress.\n",
+    )
+
+    cancelled = kiln.run("stack", "cancel", "busy", "--no-rollback")
+    assert (cancelled.returncode, cancelled.stdout) == (0, "busy CREATE_FAILED\n")
+    shown, events = kiln.run_all(
+        [
+            ("stack", "show", "busy", "-f", "json"),
+            ("stack", "event", "list", "busy", "--resource", "busy"),
+        ]
+    )
+    assert shown.returncode == 0, shown.stderr
+    stack = json.loads(shown.stdout)
+    assert (stack["stack_status"], stack["stack_status_reason"]) == (
+        "CREATE_FAILED",
+        "Stack CREATE cancelled",
+    )
+    assert event_lines(output(events)) == [
+        ("busy", "CREATE_IN_PROGRESS", "Stack CREATE started"),
+        ("busy", "CREATE_FAILED", "Stack CREATE cancelled"),
+    ]
+
+
+def _wait_until_creating(kiln: Kiln, name: str) -> None:
+    """Cancel only once the engine is inside the resource's create, so the test is the same
+    every run whatever the machine's speed."""
+    kiln.wait_until(
+        "the engine starts creating slow",
+        lambda events: bool(events),
+        "stack", "event", "list", name, "--resource", "slow",
+    )  # fmt: skip
+
+
+def test_cancel_rolls_back_and_recover_resumes_it_after_the_engine_dies(kiln: Kiln) -> None:
+    kiln.environ["KILN_ENGINE_LEASE_SECONDS"] = "1"
+    template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
+    kiln.data("stack", "create", "doomed", "-t", template)
+    _wait_until_creating(kiln, "doomed")
+
+    cancelled = kiln.run("stack", "cancel", "doomed")
+    assert (cancelled.returncode, cancelled.stdout) == (0, "doomed ROLLBACK_IN_PROGRESS\n")
+    kiln.kill_engines()
+    time.sleep(1.2)  # until the dead engine's lease has expired
+
+    # The engine may have finished the rollback before it was killed (a cancel
+    # interrupts the waiting step at once); if not, recovery finishes it.
+    recovered = kiln.run("engine", "recover")
+    assert recovered.returncode == 0
+    assert recovered.stdout in ("", "doomed ROLLBACK_COMPLETE\n")
+    events = kiln.run("stack", "event", "list", "doomed")
+    assert event_lines(output(events)) == [
+        ("doomed", "CREATE_IN_PROGRESS", "Stack CREATE started"),
+        ("slow", "CREATE_IN_PROGRESS", "state changed"),
+        ("doomed", "ROLLBACK_IN_PROGRESS", "Stack cancelled"),
+        ("slow", "DELETE_IN_PROGRESS", "state changed"),
+        ("slow", "DELETE_COMPLETE", "state changed"),
+        ("doomed", "ROLLBACK_COMPLETE", "Stack ROLLBACK completed successfully"),
+    ]
+
+
+def test_cancel_interrupts_the_create_in_progress(kiln: Kiln) -> None:
+    template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
+    kiln.data("stack", "create", "doomed", "-t", template)
+    _wait_until_creating(kiln, "doomed")
+    # --wait follows the detached engine, which should roll back in a moment, not a minute.
+    cancelled = kiln.run("stack", "cancel", "doomed", "--wait", timeout=5)
+    assert (cancelled.returncode, cancelled.stdout) == (0, "doomed ROLLBACK_COMPLETE\n")
+    assert re.fullmatch(
+        finished("doomed", "ROLLBACK_COMPLETE", "Stack ROLLBACK completed successfully"),
+        cancelled.stderr,
+    )
+
+
+# -- update ------------------------------------------------------------------------------
+
+
+def test_update_in_place_with_existing_and_by_replacement_and_dry_runs(kiln: Kiln) -> None:
+    first = kiln.write("first.yaml", UPDATE_TEMPLATE)
+    second = kiln.write("second.yaml", UPDATE_TEMPLATE.replace("value: first", "value: second"))
+    kiln.data("stack", "create", "app", "-t", str(first), "--wait")
+
+    in_place_plan, replacement_plan = kiln.run_all(
+        [
+            ("stack", "update", "app", "--existing", "--parameter", "greeting=bye", "--dry-run"),
+            ("stack", "update", "app", "-t", str(second), "--dry-run"),
+        ]
+    )
+    assert (in_place_plan.returncode, in_place_plan.stdout) == (
+        0,
+        "update             item (OS::Heat::TestResource): value changed\n"
+        "same               keep (OS::Heat::None) [after item]\n",
+    )
+    assert (replacement_plan.returncode, replacement_plan.stdout) == (
+        0,
+        "create-replacement item(new) (OS::Heat::TestResource): "
+        "update_replace_value cannot be updated in place\n"
+        "same               keep (OS::Heat::None) [after item(new)]\n"
+        "delete-replaced    item(old) (OS::Heat::TestResource): "
+        "replaced [after item(new), keep]\n",
+    )
+
+    patched = kiln.run(
+        "stack", "update", "app", "--existing", "--parameter", "greeting=bye", "--wait",
+        "-f", "json",
+    )  # fmt: skip
+    assert patched.returncode == 0, patched.stderr
+    assert re.fullmatch(
+        finished("app", "UPDATE_COMPLETE", "Stack UPDATE completed successfully"), patched.stderr
+    )
+    after_patch = json.loads(patched.stdout)
+    assert after_patch["parameters"]["greeting"] == "bye"
+    assert after_patch["outputs"] == [
+        {"output_key": "item_output", "output_value": "bye", "description": ""}
+    ]
+
+    # A full update (PUT) forgets the parameters not given again: greeting is back to its default.
+    replaced = kiln.data("stack", "update", "app", "-t", str(second), "--wait")
+    assert (replaced["stack_status"], replaced["parameters"]["greeting"]) == (
+        "UPDATE_COMPLETE",
+        "hello",
+    )
+    assert replaced["outputs"][0]["output_value"] == "hello"
+
+    events, resources = kiln.run_all(
+        [("stack", "event", "list", "app"), ("stack", "resource", "list", "app", "-f", "json")]
+    )
+    # The dry runs left no trace: only the create and the two updates happened.
+    assert [(name, state) for name, state, _ in event_lines(output(events))] == [
+        ("app", "CREATE_IN_PROGRESS"),
+        ("item", "CREATE_IN_PROGRESS"),
+        ("item", "CREATE_COMPLETE"),
+        ("keep", "CREATE_IN_PROGRESS"),
+        ("keep", "CREATE_COMPLETE"),
+        ("app", "CREATE_COMPLETE"),
+        ("app", "UPDATE_IN_PROGRESS"),
+        ("item", "UPDATE_IN_PROGRESS"),
+        ("item", "UPDATE_COMPLETE"),
+        ("app", "UPDATE_COMPLETE"),
+        ("app", "UPDATE_IN_PROGRESS"),
+        ("item", "CREATE_IN_PROGRESS"),
+        ("item", "CREATE_COMPLETE"),
+        ("item", "DELETE_IN_PROGRESS"),
+        ("item", "DELETE_COMPLETE"),
+        ("app", "UPDATE_COMPLETE"),
+    ]
+    assert [(r["resource_name"], r["resource_status"]) for r in json.loads(output(resources))] == [
+        ("item", "CREATE_COMPLETE"),
+        ("keep", "CREATE_COMPLETE"),
+    ]
+
+
+# -- failure, delete, invalid input, recovery --------------------------------------------
+
+
+def test_failed_create_rolls_back_or_stays_failed_and_delete_removes_stacks(kiln: Kiln) -> None:
+    template = str(kiln.write("fail.yaml", FAILING_TEMPLATE))
+    reason = f"Resource CREATE failed: {BROKEN}"
+    rolled_back = kiln.run("stack", "create", "rb", "-t", template, "--wait", "-f", "json")
+    kept = kiln.run(
+        "stack", "create", "kept", "-t", template, "--wait", "--disable-rollback", "-f", "json"
+    )
+    assert rolled_back.returncode == 1
+    assert re.fullmatch(
+        finished("rb", "ROLLBACK_COMPLETE", "Stack ROLLBACK completed successfully"),
+        rolled_back.stderr,
+    )
+    shown = json.loads(rolled_back.stdout)
+    assert (shown["stack_status"], shown["stack_status_reason"]) == (
+        "ROLLBACK_COMPLETE",
+        "Stack ROLLBACK completed successfully",
+    )
+    assert kept.returncode == 1
+    assert re.fullmatch(finished("kept", "CREATE_FAILED", reason), kept.stderr)
+    failed = json.loads(kept.stdout)
+    assert (failed["stack_status"], failed["stack_status_reason"]) == ("CREATE_FAILED", reason)
+
+    events, broken = kiln.run_all(
+        [
+            ("stack", "event", "list", "rb"),
+            ("stack", "resource", "show", "kept", "broken", "-f", "json"),
+        ]
+    )
+    lines = event_lines(output(events))
+    assert lines[:7] == [
+        ("rb", "CREATE_IN_PROGRESS", "Stack CREATE started"),
+        ("fine", "CREATE_IN_PROGRESS", "state changed"),
+        ("fine", "CREATE_COMPLETE", "state changed"),
+        ("broken", "CREATE_IN_PROGRESS", "state changed"),
+        ("broken", "CREATE_FAILED", BROKEN),
+        ("rb", "CREATE_FAILED", reason),
+        ("rb", "ROLLBACK_IN_PROGRESS", "rollback started"),
+    ]
+    # The order of the two deletes is test_rollback_deletes_dependents_first's business.
+    assert sorted(lines[7:11]) == [
+        ("broken", "DELETE_COMPLETE", "state changed"),
+        ("broken", "DELETE_IN_PROGRESS", "state changed"),
+        ("fine", "DELETE_COMPLETE", "state changed"),
+        ("fine", "DELETE_IN_PROGRESS", "state changed"),
+    ]
+    assert lines[11:] == [("rb", "ROLLBACK_COMPLETE", "Stack ROLLBACK completed successfully")]
+    resource = json.loads(output(broken))
+    assert (
+        resource["resource_status"],
+        resource["resource_status_reason"],
+        resource["physical_resource_id"],
+    ) == ("CREATE_FAILED", BROKEN, None)
+
+    deleted = kiln.run("stack", "delete", "kept", "--wait", "-y")
+    assert deleted.returncode == 0, deleted.stderr
+    assert re.fullmatch(
+        finished("kept", "DELETE_COMPLETE", "Stack DELETE completed successfully"), deleted.stderr
+    )
+    listed, unknown = kiln.run_all(
+        [("stack", "list", "-f", "json"), ("stack", "delete", "nope", "--wait", "-y")]
+    )
+    assert [item["Stack Name"] for item in json.loads(output(listed))] == ["rb"]
+    assert (unknown.returncode, unknown.stdout, unknown.stderr) == (
+        1,
+        "",
+        "The Stack (nope) could not be found.\n",
+    )
+
+
+def test_rollback_deletes_dependents_first(kiln: Kiln) -> None:
+    slow_delete = FAILING_TEMPLATE + "      action_wait_secs: {delete: 1}\n"
+    template = str(kiln.write("fail.yaml", slow_delete))
+    assert kiln.run("stack", "create", "rb", "-t", template, "--wait").returncode == 1
+    events = kiln.run("stack", "event", "list", "rb")
+    deletes = [(name, state) for name, state, _ in event_lines(output(events)) if "DELETE" in state]
+    assert deletes == [
+        ("broken", "DELETE_IN_PROGRESS"),
+        ("broken", "DELETE_COMPLETE"),
+        ("fine", "DELETE_IN_PROGRESS"),
+        ("fine", "DELETE_COMPLETE"),
+    ]
+
+
+def test_invalid_template_is_reported_by_location_and_creates_nothing(kiln: Kiln) -> None:
+    template = kiln.write("invalid.yaml", INVALID_TEMPLATE)
+    run = kiln.run("stack", "create", "bad", "-t", str(template), "--wait")
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr.splitlines() == [
+        f"{template}:6:15 R4002 resources.value.properties.value.get_param "
+        "parameter 'missing' is not defined",
+        f"{template}:9:18 R4008 resources.other.depends_on[0] "
+        "depends on resource 'nope', which is not defined",
+    ]
+    listed, recovered, unknown = kiln.run_all(
+        [
+            ("stack", "list", "--deleted", "-f", "json"),
+            ("engine", "recover"),
+            ("stack", "output", "list", "bad"),
+        ]
+    )
+    assert (listed.returncode, json.loads(listed.stdout)) == (0, [])
+    assert (recovered.returncode, recovered.stdout, recovered.stderr) == (0, "", "")
+    assert (unknown.returncode, unknown.stdout, unknown.stderr) == (
+        1,
+        "",
+        "Error: The Stack (bad) could not be found.\n",
+    )
