@@ -17,7 +17,12 @@ from datetime import UTC, datetime
 
 from kiln.config import TemplateLimits
 from kiln.engine.context import OperationContext
-from kiln.engine.resource_steps import StepFailed, StepInterrupted, run_step
+from kiln.engine.resource_steps import (
+    StepFailed,
+    StepInterrupted,
+    refresh_attributes,
+    run_step,
+)
 from kiln.engine.scope import recorded_scope, stack_identity
 from kiln.engine.store import RepositoryStore
 from kiln.errors import Diagnostic
@@ -215,6 +220,7 @@ class Engine:
         )
         self.store.load(stack.id)
         for _ in range(MAX_ROUNDS):
+            await refresh_attributes(context)
             plan, problems = self._plan(context)
             if problems:
                 return Outcome(False, problems[0].message)

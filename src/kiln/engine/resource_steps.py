@@ -67,6 +67,9 @@ def crash_point(point: str, resource: str) -> None:
 
 async def run_step(context: OperationContext, step: Step) -> None:
     operation = step.operation
+    if operation is Operation.SAME:
+        await _same(context, step.key.resource)
+        return
     if operation is Operation.CREATE:
         await create(context, step.key.resource, replaces=None)
     elif operation is Operation.CREATE_REPLACEMENT:
@@ -80,6 +83,40 @@ async def run_step(context: OperationContext, step: Step) -> None:
         await retain(context, step.record_id)
     elif operation is Operation.RESTORE and step.record_id is not None:
         await restore(context, step.record_id)
+
+
+async def _same(context: OperationContext, name: str) -> None:
+    """Nothing to change but the dependencies the new template gives it (delete order)."""
+    record = context.store.live(context.stack.id).get(name)
+    depends_on = _depends_on(context, name)
+    if record is not None and record.depends_on != depends_on:
+        await context.store.save(replace(record, depends_on=depends_on))
+
+
+async def refresh_attributes(context: OperationContext) -> None:
+    """Fetch attributes the template now reads from resources that do not have them yet.
+
+    Attributes are recorded when a resource is created or updated; a new
+    template (or a rollback to an old one) may read others from a resource
+    that does not change.
+    """
+    for name, record in list(context.store.live(context.stack.id).items()):
+        needed = context.attributes_needed.get(name, frozenset())
+        missing = needed - set(record.attributes)
+        if not missing or record.physical_id is None or record.status is not Status.COMPLETE:
+            continue
+        plugin_class = context.plugins.get(record.type)
+        if plugin_class is None:
+            continue
+        plugin = plugin_class()
+        properties, _ = validate_properties(
+            plugin.schema, dict(record.properties), context.plugins.schemas()
+        )
+        try:
+            fetched = await _attributes(context, plugin, record, properties)
+        except ProviderError:
+            continue
+        await context.store.save(replace(record, attributes={**record.attributes, **fetched}))
 
 
 def _event(record: ResourceRecord, action: Action, status: Status, reason: str = "") -> EventDraft:
