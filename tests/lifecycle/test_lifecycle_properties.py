@@ -307,7 +307,12 @@ def touches_open_bug(first: Template, second: Template, update_rolls_back: bool)
     )
     restored_then_failed = update_rolls_back and fails(first) and fails(second) and replaced
     return bool(
-        ("stale-dependencies-after-failure" in OPEN_BUGS and fails(second) and dependencies_change)
+        ("stale-dependencies-without-other-changes" in OPEN_BUGS and dependencies_change)
+        or (
+            "stale-dependencies-after-failure" in OPEN_BUGS
+            and fails(second)
+            and dependencies_change
+        )
         or ("attribute-of-a-changing-type" in OPEN_BUGS and retyped_read)
         or ("failed-replacement-rollback" in OPEN_BUGS and failed_replacement)
         or ("restore-one-way-link" in OPEN_BUGS and restored_then_failed)
@@ -498,6 +503,19 @@ def test_an_unchanged_resource_takes_the_new_dependencies(
     stack = _replay(sqlite_harness, first, second)
     assert stack.state == "UPDATE_COMPLETE"
     assert sqlite_harness.live(stack)["b"].depends_on == frozenset()
+
+
+@known_bug(
+    "stale-dependencies-without-other-changes",
+    "unchanged resources record the new template's dependencies in their SAME step, "
+    "and a plan with nothing else to do is never walked: 'c' keeps depending on nothing",
+)
+def test_a_new_dependency_alone_is_recorded(sqlite_harness: Harness) -> None:
+    first = _resources(a={"type": NONE}, c={"type": NONE})
+    second = _resources(a={"type": NONE}, c={"type": NONE, "depends_on": ["a"]})
+    stack = _replay(sqlite_harness, first, second)
+    assert stack.state == "UPDATE_COMPLETE"
+    assert sqlite_harness.live(stack)["c"].depends_on == frozenset({"a"})
 
 
 @known_bug(

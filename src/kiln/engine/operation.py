@@ -225,6 +225,9 @@ class Engine:
             if problems:
                 return Outcome(False, problems[0].message)
             if not plan.changes():
+                # Unchanged resources still take the new template's dependencies.
+                for step in plan:
+                    await run_step(context, step)
                 return Outcome(True)
             outcome = await self._walk(context, plan.steps)
             if outcome is not None:
