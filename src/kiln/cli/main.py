@@ -14,6 +14,7 @@ import yaml
 from kiln import __version__
 from kiln.cli.files_map import gather_files
 from kiln.cli.output import print_diagnostics, print_functions
+from kiln.cli.parameters import parse_parameters
 from kiln.cli.stack import engine, stack
 from kiln.config import limits_from_environment
 from kiln.errors import Severity
@@ -36,20 +37,6 @@ main.add_command(engine)
 @main.group()
 def template() -> None:
     """Check and inspect templates without creating anything."""
-
-
-def _parse_parameters(values: tuple[str, ...]) -> dict[str, str]:
-    """``-P k=v`` as in python-heatclient, including ``-P "a=1;b=2"``."""
-    parameters: dict[str, str] = {}
-    for value in values:
-        for item in value.split(";"):
-            if not item.strip():
-                continue
-            key, separator, text = item.partition("=")
-            if not separator:
-                raise click.BadParameter(f"{item!r} is not key=value", param_hint="-P/--parameter")
-            parameters[key.strip()] = text
-    return parameters
 
 
 def _read(path: Path) -> bytes:
@@ -105,7 +92,7 @@ def validate(
         SourceText(str(file), _read(file)),
         registry=load_schema_registry(),
         environments=[SourceText(str(path), _read(path)) for path in environments],
-        parameters=_parse_parameters(parameters),
+        parameters=parse_parameters(parameters),
         files=files,
         lint=lint,
         limits=limits,

@@ -17,6 +17,7 @@ from rich.table import Table
 from kiln.cli.embedded import Embedded
 from kiln.cli.files_map import gather_files
 from kiln.cli.formatting import format_option, print_fields, print_rows
+from kiln.cli.parameters import parse_parameters
 from kiln.errors import DiagnosticError, KilnError
 from kiln.persistence.listing import StackFilters
 from kiln.plan.state import Action, EventRecord, StackRecord, Status
@@ -35,19 +36,6 @@ def _embedded() -> Embedded:
     return Embedded(dict(os.environ))
 
 
-def _parameters(values: tuple[str, ...]) -> dict[str, str]:
-    parameters: dict[str, str] = {}
-    for value in values:
-        for item in value.split(";"):
-            if not item.strip():
-                continue
-            key, separator, text = item.partition("=")
-            if not separator:
-                raise click.BadParameter(f"{item!r} is not key=value", param_hint="--parameter")
-            parameters[key.strip()] = text
-    return parameters
-
-
 def _definition(
     template: Path | None, environments: tuple[Path, ...], parameters: tuple[str, ...]
 ) -> StackDefinition:
@@ -56,7 +44,7 @@ def _definition(
         template=template.read_text(encoding="utf-8") if template else "",
         files=files,
         environments=tuple((str(path), path.read_text(encoding="utf-8")) for path in environments),
-        parameters=_parameters(parameters),
+        parameters=parse_parameters(parameters),
     )
 
 
