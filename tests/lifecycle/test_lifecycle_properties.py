@@ -276,14 +276,7 @@ def may_replace(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 #: Engine bugs the property found that are not fixed yet, by the name of their pinned
 #: example's marker below. Fixing one: delete its name here; its example then runs as
 #: a plain regression test and the generator stops steering around it.
-OPEN_BUGS = frozenset(
-    {
-        "stale-dependencies-after-failure",
-        "attribute-of-a-changing-type",
-        "failed-replacement-rollback",
-        "restore-one-way-link",
-    }
-)
+OPEN_BUGS: frozenset[str] = frozenset()
 
 
 def known_bug(name: str, reason: str) -> pytest.MarkDecorator:

@@ -237,7 +237,9 @@ class Engine:
     def _plan(self, context: OperationContext) -> tuple[Plan, list[Diagnostic]]:
         stack = context.stack
         records = self.store.all(stack.id)
-        scope = recorded_scope(context.result, self.store.live(stack.id), self.plugins)
+        scope = recorded_scope(
+            context.result, self.store.live(stack.id), self.plugins, planning=True
+        )
         template = context.result.template
         policies = deletion_policies(template, scope) if template is not None else {}
         if stack.action is Action.DELETE or (

@@ -560,10 +560,14 @@ async def restore(context: OperationContext, record_id: str) -> None:
     """Make a replaced incarnation live again; its successor becomes the one to delete."""
     record = context.store.get(record_id)
     successor_id = record.replaced_by
-    restored = replace(record, replaced_by=None)
+    predecessor_id = record.replaces
+    restored = replace(record, replaced_by=None, replaces=successor_id)
     await context.store.save(
         restored, _event(restored, Action.ROLLBACK, Status.COMPLETE, "restored")
     )
     if successor_id is not None:
         successor = context.store.get(successor_id)
-        await context.store.save(replace(successor, replaced_by=record.id, replaces=None))
+        await context.store.save(replace(successor, replaced_by=record.id, replaces=predecessor_id))
+        if predecessor_id is not None:
+            predecessor = context.store.get(predecessor_id)
+            await context.store.save(replace(predecessor, replaced_by=successor_id))

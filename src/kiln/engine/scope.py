@@ -12,6 +12,7 @@ from typing import Any
 
 from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
 from kiln.providers.registry import PluginRegistry
+from kiln.schema.values import Unknown
 from kiln.template.scope import StaticScope
 from kiln.template.validate import StackIdentity, ValidationResult
 
@@ -88,6 +89,8 @@ def recorded_scope(
     result: ValidationResult,
     records: Iterable[ResourceRecord] | Mapping[str, ResourceRecord],
     plugins: PluginRegistry | None = None,
+    *,
+    planning: bool = False,
 ) -> StaticScope:
     """``result``'s scope with references and attributes taken from the records.
 
@@ -100,7 +103,8 @@ def recorded_scope(
     if base is None:
         raise ValueError("the template did not validate")
     live = records if isinstance(records, Mapping) else live_records(records)
-    return StaticScope(
+    scope_class = PlanningScope if planning else StaticScope
+    return scope_class(
         parameters=base.parameters,
         resource_names=base.resource_names,
         physical_ids=_References(live, plugins),
@@ -113,3 +117,19 @@ def recorded_scope(
         zones=base.zones,
         facade=base.facade,
     )
+
+
+class PlanningScope(StaticScope):
+    """Reads an attribute the records lack as Unknown rather than an error.
+
+    While planning, a resource about to be replaced (by another type, say)
+    cannot report the attributes its successor will have; the step that
+    needs them resolves them again once that successor exists.
+    """
+
+    def resource_attribute(self, name: str, attribute: str) -> Any:
+        try:
+            return super().resource_attribute(name, attribute)
+        except KeyError:
+            self._check_resource(name)
+            return Unknown(f"{name}.{attribute}")

@@ -125,10 +125,17 @@ def _decide(
     resource: DesiredResource, record: ResourceRecord | None
 ) -> tuple[_Decision, list[Diagnostic]]:
     path = TemplatePath(("resources", resource.name))
-    if record is None or (record.physical_id is None and record.status is not Status.COMPLETE):
+    if record is None:
         return _Decision(Operation.CREATE, reason="new in the template"), []
     if record.status is Status.IN_PROGRESS and record.action is Action.CREATE:
         return _Decision(Operation.CREATE, reason="resuming an interrupted create"), []
+    if (
+        record.physical_id is None
+        and record.status is not Status.COMPLETE
+        and record.replaces is None
+        and record.type == resource.type
+    ):
+        return _Decision(Operation.CREATE, reason="new in the template"), []
     if record.status is Status.IN_PROGRESS and record.action is Action.UPDATE:
         changed = _changed_properties(record.properties, resource.properties)
         return _Decision(Operation.UPDATE, changed, "resuming an interrupted update"), []
@@ -277,6 +284,9 @@ class _Ordering:
                     keys.add(StepKey(other))
                 elif decision.operation is Operation.CREATE_REPLACEMENT:
                     keys.add(StepKey(other, Phase.OLD))
+                elif wanted_too and decision.operation in (Operation.SAME, Operation.UPDATE):
+                    # It still records the dependency until its own step has run.
+                    keys.add(StepKey(other))
         return frozenset(keys)
 
     def _record_id(self, name: str) -> str | None:
