@@ -274,7 +274,7 @@ def update(
     try:
         current = embedded.service.get(name_or_id)
         if dry_run:
-            merged = embedded.service._merged(current, definition, existing, clear)
+            merged = embedded.service.merged_definition(current, definition, existing, clear)
             click.echo(embedded.service.preview(current.name, merged, current).render())
             return
         record = embedded.service.update(

@@ -16,7 +16,7 @@ from typing import Any
 from kiln.config import TemplateLimits
 from kiln.engine.operation import validate_stack
 from kiln.engine.scope import live_records, recorded_scope, stack_identity
-from kiln.errors import Diagnostic, EvaluationError, KilnError, TemplateError
+from kiln.errors import EvaluationError, KilnError, TemplateError
 from kiln.persistence.database import Database
 from kiln.persistence.events import EventRepository
 from kiln.persistence.listing import StackFilters
@@ -206,7 +206,7 @@ class StackService:
         stack = self.get(name_or_id)
         if stack.status is Status.IN_PROGRESS:
             raise OperationInProgress(stack)
-        definition = self._merged(stack, definition, existing, clear_parameters)
+        definition = self.merged_definition(stack, definition, existing, clear_parameters)
         result = self._valid(stack.name, definition, stack.id)
         updated = replace(
             stack,
@@ -309,7 +309,7 @@ class StackService:
             raise OperationInProgress(current or stack)
 
     @staticmethod
-    def _merged(
+    def merged_definition(
         stack: StackRecord, definition: StackDefinition, existing: bool, clear: Sequence[str]
     ) -> StackDefinition:
         if not existing:
@@ -322,7 +322,3 @@ class StackService:
             environments=tuple(definition.environments) or stack.environments,
             parameters=parameters,
         )
-
-
-def first_problem(diagnostics: Sequence[Diagnostic]) -> str:
-    return diagnostics[0].render() if diagnostics else "invalid input"
