@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 from lifecycle_support import Harness
+from sqlalchemy import text
 
 from kiln.errors import TemplateError
 from kiln.plan.state import Status
@@ -226,3 +227,43 @@ def test_delete_removes_every_resource(harness: Harness) -> None:
     assert stack.state == "DELETE_COMPLETE"
     assert harness.records(stack) == []
     assert harness.service.list_stacks() == []
+
+
+WITH_SECRET = """
+    heat_template_version: 2018-08-31
+    parameters:
+      password: {type: string, hidden: true}
+    resources:
+      config:
+        type: OS::Heat::Value
+        properties:
+          value:
+            str_replace:
+              template: "db_password=PASS"
+              params: {PASS: {get_param: password}}
+      plain:
+        type: OS::Heat::TestResource
+        properties: {value: visible}
+"""
+
+
+def test_properties_that_carry_a_hidden_parameter_are_encrypted_at_rest(
+    harness: Harness,
+) -> None:
+    secret = "n0t-in-the-database"
+    stack = harness.create("secretive", WITH_SECRET, parameters={"password": secret})
+    assert stack.state == "CREATE_COMPLETE"
+    assert harness.live(stack)["config"].properties["value"] == f"db_password={secret}"
+    stack = harness.update(stack, WITH_SECRET, parameters={"password": secret + "-2"})
+    assert stack.state == "UPDATE_COMPLETE"
+    with harness.database.engine.connect() as connection:
+        stored = {
+            name: str(properties)
+            for name, properties in connection.execute(
+                text("SELECT name, properties FROM resources WHERE stack_id = :id"),
+                {"id": stack.id},
+            )
+        }
+    assert secret not in stored["config"]
+    assert "__encrypted__" in stored["config"]
+    assert "visible" in stored["plain"]

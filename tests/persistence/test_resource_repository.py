@@ -447,3 +447,66 @@ def test_remove_deletes_unlinks_and_records(
         Status.COMPLETE,
         "a",
     )
+
+
+def test_a_batch_of_mixed_writes_runs_in_order_with_gap_free_events(
+    resources: ResourceRepository,
+    stack: StackRecord,
+    events: EventRepository,
+    database: Database,
+) -> None:
+    kept = resources.add(resource(stack, name="kept"))
+    doomed = resources.add(resource(stack, name="doomed"))
+    fresh = [resource(stack, name=f"new{i}") for i in range(3)]
+    writes = [
+        resources.save_work(r, EventDraft(r.name, Action.CREATE, Status.IN_PROGRESS), insert=True)[
+            1
+        ]
+        for r in fresh
+    ]
+    writes.append(
+        resources.save_work(
+            replace(kept, status_reason="touched", properties={"pw": SECRET}),
+            EventDraft("kept", Action.UPDATE, Status.COMPLETE),
+            hidden_properties={"pw"},
+        )[1]
+    )
+    writes.append(
+        resources.remove_work(doomed.id, EventDraft("doomed", Action.DELETE, Status.COMPLETE))
+    )
+    writes.append(
+        resources.remove_work("no-such-id", EventDraft("ghost", Action.DELETE, Status.COMPLETE))
+    )
+    done = database.write(lambda session: resources.apply(session, writes))
+    assert done == [True, True, True, True, True, False]
+    assert sorted(r.name for r in resources.by_stack(stack.id)) == ["kept", "new0", "new1", "new2"]
+    assert resources.get(kept.id).properties == {"pw": SECRET}
+    assert [(e.sequence, e.resource_name) for e in events.list(stack.id)] == [
+        (1, "new0"),
+        (2, "new1"),
+        (3, "new2"),
+        (4, "kept"),
+        (5, "doomed"),
+    ]
+    with database.engine.connect() as connection:
+        raw = connection.execute(
+            text("SELECT properties FROM resources WHERE id = :id"), {"id": kept.id}
+        ).scalar_one()
+    assert SECRET not in str(raw)
+
+
+def test_a_batch_that_overwrites_a_missing_record_changes_nothing(
+    resources: ResourceRepository, stack: StackRecord, events: EventRepository, database: Database
+) -> None:
+    first = resource(stack, name="first")
+    ghost = resource(stack, name="ghost")
+    writes = [
+        resources.save_work(
+            first, EventDraft("first", Action.CREATE, Status.IN_PROGRESS), insert=True
+        )[1],
+        resources.save_work(ghost, EventDraft("ghost", Action.UPDATE, Status.COMPLETE))[1],
+    ]
+    with pytest.raises(ResourceNotFound):
+        database.write(lambda session: resources.apply(session, writes))
+    assert resources.by_stack(stack.id) == []
+    assert events.list(stack.id) == []

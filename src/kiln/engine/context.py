@@ -9,7 +9,7 @@ crash between two saves loses nothing that was already reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,6 +24,9 @@ class ResourceStore(Protocol):
     def all(self, stack_id: str) -> list[ResourceRecord]:
         """Every recorded incarnation of the stack's resources."""
 
+    def incarnations(self, stack_id: str, name: str) -> list[ResourceRecord]:
+        """Every recorded incarnation of one resource."""
+
     def live(self, stack_id: str) -> Mapping[str, ResourceRecord]:
         """The current incarnation of each resource, by name."""
 
@@ -33,11 +36,27 @@ class ResourceStore(Protocol):
     def get(self, record_id: str) -> ResourceRecord:
         """One record; raises if it is gone."""
 
-    async def add(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
-        """Insert a new incarnation (and its event) in one transaction."""
+    async def add(
+        self,
+        record: ResourceRecord,
+        event: EventDraft | None = None,
+        hidden: Collection[str] = (),
+    ) -> None:
+        """Insert a new incarnation (and its event) in one transaction.
 
-    async def save(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
-        """Write the whole record (and its event) in one transaction."""
+        ``hidden`` names properties stored encrypted (they carry secrets).
+        """
+
+    async def save(
+        self,
+        record: ResourceRecord,
+        event: EventDraft | None = None,
+        hidden: Collection[str] = (),
+    ) -> None:
+        """Write the whole record (and its event) in one transaction.
+
+        Properties once stored encrypted stay so; ``hidden`` adds more.
+        """
 
     async def remove(self, record_id: str, event: EventDraft | None = None) -> None:
         """Forget a record that no longer exists in the cloud (or is retained)."""
@@ -63,6 +82,12 @@ class OperationContext:
     #: The shortest wait between two polls of the same resource.
     minimum_poll_interval: float = 0.0
     started: float = field(default_factory=time.monotonic)
+    #: A step decided something the plan did not foresee (an update that must
+    #: replace): the operation plans again after the walk instead of finishing.
+    diverged: bool = False
+    #: Resources a step of this walk created, updated, replaced or restored: an
+    #: unchanged resource that depends on one resolves its properties again.
+    changed: set[str] = field(default_factory=set)
 
     def timed_out(self) -> bool:
         return self.deadline is not None and self.clock.monotonic() >= self.deadline

@@ -23,8 +23,9 @@ from kiln.engine.resource_steps import (
     refresh_attributes,
     run_step,
 )
-from kiln.engine.scope import recorded_scope, stack_identity
+from kiln.engine.scope import recorded_scope
 from kiln.engine.store import RepositoryStore
+from kiln.engine.validation import validate_stack
 from kiln.errors import Diagnostic
 from kiln.graph.walker import walk
 from kiln.persistence.database import Database
@@ -39,7 +40,7 @@ from kiln.plan.steps import Plan, Step, StepKey
 from kiln.providers.context import Cancellation, Clock, SystemClock
 from kiln.providers.registry import PluginRegistry
 from kiln.template.references import dependency_map
-from kiln.template.validate import SourceText, ValidationResult, validate_template
+from kiln.template.validate import ValidationResult
 
 #: Rounds of plan-and-walk before an operation counts as not converging.
 MAX_ROUNDS = 5
@@ -53,22 +54,6 @@ class Outcome:
     reason: str = ""
     #: The operation was superseded (cancel, a newer operation): do nothing more.
     superseded: bool = False
-
-
-def validate_stack(
-    stack: StackRecord, plugins: PluginRegistry, limits: TemplateLimits | None = None
-) -> ValidationResult:
-    """The stack's template with its stored environments, files and parameters."""
-    return validate_template(
-        SourceText("template", stack.template),
-        registry=plugins.schemas(),
-        environments=[SourceText(name, text) for name, text in stack.environments],
-        parameters=stack.parameters,
-        files=stack.files,
-        require_parameter_values=True,
-        identity=stack_identity(stack),
-        limits=limits,
-    )
 
 
 def attributes_needed(result: ValidationResult) -> dict[str, frozenset[str]]:
@@ -229,9 +214,13 @@ class Engine:
                 for step in plan:
                     await run_step(context, step)
                 return Outcome(True)
+            context.diverged = False
             outcome = await self._walk(context, plan.steps)
             if outcome is not None:
                 return outcome
+            if not context.diverged:
+                # Every step did what the plan said, so planning again would find nothing.
+                return Outcome(True)
         return Outcome(False, "the stack did not converge")
 
     def _plan(self, context: OperationContext) -> tuple[Plan, list[Diagnostic]]:

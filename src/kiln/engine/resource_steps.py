@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from kiln.engine.context import OperationContext
@@ -68,8 +67,14 @@ def crash_point(point: str, resource: str) -> None:
 async def run_step(context: OperationContext, step: Step) -> None:
     operation = step.operation
     if operation is Operation.SAME:
-        await _same(context, step.key.resource)
+        await _same(context, step)
         return
+    await _run_change(context, step)
+    context.changed.add(step.key.resource)
+
+
+async def _run_change(context: OperationContext, step: Step) -> None:
+    operation = step.operation
     if operation is Operation.CREATE:
         await create(context, step.key.resource, replaces=None)
     elif operation is Operation.CREATE_REPLACEMENT:
@@ -85,12 +90,26 @@ async def run_step(context: OperationContext, step: Step) -> None:
         await restore(context, step.record_id)
 
 
-async def _same(context: OperationContext, name: str) -> None:
-    """Nothing to change but the dependencies the new template gives it (delete order)."""
+async def _same(context: OperationContext, step: Step) -> None:
+    """Nothing to change but the dependencies the new template gives it (delete order).
+
+    Unless a resource it depends on changed in this walk: the plan resolved
+    its properties from that resource's old attributes, so they are resolved
+    again now and, when they differ, the resource is updated after all.
+    """
+    name = step.key.resource
+    if context.changed & context.dependencies.get(name, set()):
+        record = context.store.live(context.stack.id).get(name)
+        if record is not None and record.physical_id is not None:
+            resolved, _ = desired_properties(context, name)
+            if _changed(resolved, record.properties):
+                await update(context, step)
+                context.changed.add(name)
+                return
     record = context.store.live(context.stack.id).get(name)
     depends_on = _depends_on(context, name)
     if record is not None and record.depends_on != depends_on:
-        await context.store.save(replace(record, depends_on=depends_on))
+        await context.store.save(record.evolve(depends_on=depends_on))
 
 
 async def refresh_attributes(context: OperationContext) -> None:
@@ -116,7 +135,7 @@ async def refresh_attributes(context: OperationContext) -> None:
             fetched = await _attributes(context, plugin, record, properties)
         except ProviderError:
             continue
-        await context.store.save(replace(record, attributes={**record.attributes, **fetched}))
+        await context.store.save(record.evolve(attributes={**record.attributes, **fetched}))
 
 
 def _event(record: ResourceRecord, action: Action, status: Status, reason: str = "") -> EventDraft:
@@ -194,6 +213,14 @@ def desired_properties(
     return resolved, converted
 
 
+def secret_properties(context: OperationContext, properties: Mapping[str, Any]) -> frozenset[str]:
+    """Properties whose values carry a hidden parameter's value: they are stored encrypted."""
+    redactor = context.result.redactor
+    if not redactor:
+        return frozenset()
+    return frozenset(name for name, value in properties.items() if redactor.redact(value) != value)
+
+
 async def _wait(context: OperationContext, seconds: float) -> None:
     await context.cancellation.wait(max(seconds, context.minimum_poll_interval))
 
@@ -209,10 +236,12 @@ async def _until_done(
     """Poll ``check_<action>`` until the plugin reports done, saving ids as they appear."""
     provider = _provider_context(context, record)
     while True:
+        # ``poll_after`` counts from the plugin's answer, not from the end of the save.
+        answered = context.clock.monotonic()
         record = await _absorb(context, record, progress)
         if progress.done:
             return record
-        await _wait(context, progress.poll_after)
+        await _wait(context, progress.poll_after - (context.clock.monotonic() - answered))
         if context.cancellation.is_cancelled():
             raise StepInterrupted(record.name)
         request = CheckRequest(
@@ -227,15 +256,14 @@ async def _until_done(
 async def _absorb(
     context: OperationContext, record: ResourceRecord, progress: Progress
 ) -> ResourceRecord:
-    """Persist a new physical id or provider data the moment the plugin returns them."""
-    changed = replace(
-        record,
-        physical_id=progress.physical_id or record.physical_id,
-        provider_data=record.provider_data
-        if progress.provider_data is None
-        else progress.provider_data,
-    )
-    if changed != record:
+    """Persist a new physical id or provider data the moment the plugin returns them.
+
+    Provider data that arrives with the end of the work is not saved on its
+    own: the step's final write, which follows at once, carries it.
+    """
+    changed = _with_progress(record, progress)
+    new_id = changed.physical_id != record.physical_id
+    if new_id or (changed != record and not progress.done):
         await context.store.save(changed)
     return changed
 
@@ -271,8 +299,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
     record, old = _incarnation(context, name, type_name, replaces)
     resuming = record.intent is Intent.CREATE_ISSUED and record.physical_id is None
     # The intent goes in with the first write: the cloud call is the next thing that happens.
-    record = replace(
-        record,
+    record = record.evolve(
         action=Action.CREATE,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
@@ -282,12 +309,13 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         depends_on=_depends_on(context, name),
     )
     started = _event(record, Action.CREATE, Status.IN_PROGRESS, "state changed")
+    hidden = secret_properties(context, resolved)
     if record.created_at is None:
-        await context.store.add(record, started)
+        await context.store.add(record, started, hidden)
         if old is not None:
-            await context.store.save(replace(old, replaced_by=record.id))
+            await context.store.save(old.evolve(replaced_by=record.id))
     else:
-        await context.store.save(record, started)
+        await context.store.save(record, started, hidden)
     crash_point("after_intent", name)
     provider = _provider_context(context, record)
     physical_name = f"{context.stack.name}-{name}-{record.idempotency_token[:12]}"
@@ -330,8 +358,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
 
 
 def _with_progress(record: ResourceRecord, progress: Progress) -> ResourceRecord:
-    return replace(
-        record,
+    return record.evolve(
         physical_id=progress.physical_id or record.physical_id,
         provider_data=record.provider_data
         if progress.provider_data is None
@@ -342,8 +369,7 @@ def _with_progress(record: ResourceRecord, progress: Progress) -> ResourceRecord
 async def _complete(
     context: OperationContext, record: ResourceRecord, attributes: Mapping[str, Any]
 ) -> None:
-    record = replace(
-        record,
+    record = record.evolve(
         status=Status.COMPLETE,
         status_reason="state changed",
         intent=Intent.NONE,
@@ -364,11 +390,11 @@ def _incarnation(
 ) -> tuple[ResourceRecord, ResourceRecord | None]:
     """The record this create works on (an interrupted attempt's, or a new, unsaved
     one: ``created_at`` is None), and the incarnation it replaces."""
-    records = context.store.all(context.stack.id)
+    records = context.store.incarnations(context.stack.id, name)
     old = next((r for r in records if r.id == replaces), None) if replaces else None
     generation = (old.generation + 1) if old is not None else 0
     if old is None:
-        generation = max((r.generation + 1 for r in records if r.name == name), default=0)
+        generation = max((r.generation + 1 for r in records), default=0)
     for record in records:
         # An earlier attempt at this incarnation (interrupted, or failed before the
         # cloud gave an id): keep its token so what it made can be found and adopted.
@@ -408,7 +434,7 @@ async def _fail(
     reason = context.result.redactor.text(
         f"{type(error).__name__}: resources.{record.name}: {error}"
     )
-    failed = replace(context.store.get(record.id), status=Status.FAILED, status_reason=reason)
+    failed = context.store.get(record.id).evolve(status=Status.FAILED, status_reason=reason)
     await context.store.save(failed, _event(failed, action, Status.FAILED, reason))
     raise StepFailed(reason)
 
@@ -420,14 +446,10 @@ async def update(context: OperationContext, step: Step) -> None:
         await create(context, name, replaces=None)
         return
     resolved, converted = desired_properties(context, name)
-    changed = frozenset(
-        k
-        for k in set(resolved) | set(current.properties)
-        if resolved.get(k) != current.properties.get(k)
-    )
+    changed = _changed(resolved, current.properties)
     if not changed:
         if current.status is Status.IN_PROGRESS:
-            finished = replace(current, status=Status.COMPLETE, intent=Intent.NONE)
+            finished = current.evolve(status=Status.COMPLETE, intent=Intent.NONE)
             await context.store.save(
                 finished, _event(finished, current.action, Status.COMPLETE, "state changed")
             )
@@ -437,10 +459,10 @@ async def update(context: OperationContext, step: Step) -> None:
         plugin.schema, dict(current.properties), context.plugins.schemas()
     )
     if _must_replace(plugin, old_converted, converted, changed):
+        context.diverged = True
         await create(context, name, replaces=current.id)
         return
-    record = replace(
-        current,
+    record = current.evolve(
         action=Action.UPDATE,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
@@ -466,8 +488,7 @@ async def update(context: OperationContext, step: Step) -> None:
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
         await _fail(context, record, Action.UPDATE, error)
-    record = replace(
-        record,
+    record = record.evolve(
         status=Status.COMPLETE,
         intent=Intent.NONE,
         properties=resolved,
@@ -475,8 +496,14 @@ async def update(context: OperationContext, step: Step) -> None:
         depends_on=_depends_on(context, name),
     )
     await context.store.save(
-        record, _event(record, Action.UPDATE, Status.COMPLETE, "state changed")
+        record,
+        _event(record, Action.UPDATE, Status.COMPLETE, "state changed"),
+        secret_properties(context, resolved),
     )
+
+
+def _changed(new: Mapping[str, Any], old: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(k for k in set(new) | set(old) if new.get(k) != old.get(k))
 
 
 def _must_replace(
@@ -499,8 +526,7 @@ async def delete(context: OperationContext, record_id: str) -> None:
     plugin = _plugin(context, record.type) if record.type in context.plugins else None
     adopting = record.physical_id is None and record.intent is Intent.CREATE_ISSUED
     # The delete intent goes in with the first write when the call follows at once.
-    record = replace(
-        record,
+    record = record.evolve(
         action=Action.DELETE,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
@@ -528,7 +554,7 @@ async def delete(context: OperationContext, record_id: str) -> None:
                 record = await _absorb(context, record, Progress(done=False, physical_id=found))
             if record.physical_id is not None:
                 if record.intent is not Intent.DELETE_ISSUED:
-                    record = replace(record, intent=Intent.DELETE_ISSUED)
+                    record = record.evolve(intent=Intent.DELETE_ISSUED)
                     await context.store.save(record)
                 progress = await plugin.delete(
                     provider,
@@ -561,13 +587,13 @@ async def restore(context: OperationContext, record_id: str) -> None:
     record = context.store.get(record_id)
     successor_id = record.replaced_by
     predecessor_id = record.replaces
-    restored = replace(record, replaced_by=None, replaces=successor_id)
+    restored = record.evolve(replaced_by=None, replaces=successor_id)
     await context.store.save(
         restored, _event(restored, Action.ROLLBACK, Status.COMPLETE, "restored")
     )
     if successor_id is not None:
         successor = context.store.get(successor_id)
-        await context.store.save(replace(successor, replaced_by=record.id, replaces=predecessor_id))
+        await context.store.save(successor.evolve(replaced_by=record.id, replaces=predecessor_id))
         if predecessor_id is not None:
             predecessor = context.store.get(predecessor_id)
-            await context.store.save(replace(predecessor, replaced_by=successor_id))
+            await context.store.save(predecessor.evolve(replaced_by=successor_id))

@@ -13,34 +13,29 @@ refreshes from the database at the start of each operation round.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from typing import Any
-
-from sqlalchemy.orm import Session
+from collections.abc import Collection, Mapping
 
 from kiln.persistence.database import Database
 from kiln.persistence.errors import ResourceNotFound
 from kiln.persistence.events import EventDraft
-from kiln.persistence.resources import ResourceRepository
+from kiln.persistence.resources import PendingWrite, ResourceRepository
 from kiln.persistence.secrets import SecretBox
 from kiln.plan.state import ResourceRecord
 
-Work = Callable[[Session], Any]
-
 
 class GroupCommit:
-    """Runs units of work submitted in the same event-loop turn in one transaction."""
+    """Runs the writes submitted in the same event-loop turn in one transaction."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, resources: ResourceRepository) -> None:
         self.database = database
-        self._pending: list[tuple[Work, asyncio.Future[Any]]] = []
+        self.resources = resources
+        self._pending: list[tuple[PendingWrite, asyncio.Future[bool]]] = []
         self._scheduled = False
 
-    async def run(self, work: Work) -> Any:
+    async def run(self, write: PendingWrite) -> bool:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((work, future))
+        future: asyncio.Future[bool] = loop.create_future()
+        self._pending.append((write, future))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
@@ -48,34 +43,54 @@ class GroupCommit:
 
     def _flush(self) -> None:
         batch, self._pending, self._scheduled = self._pending, [], False
+        writes = [write for write, _ in batch]
         try:
-            results = self.database.write(lambda session: [work(session) for work, _ in batch])
+            results = self.database.write(lambda session: self.resources.apply(session, writes))
         except Exception:
-            for work, future in batch:
+            # One bad write must not fail the others: run each alone to find it.
+            for write, future in batch:
                 try:
-                    future.set_result(self.database.write(work))
+                    future.set_result(self._alone(write))
                 except Exception as error:
                     future.set_exception(error)
             return
         for (_, future), result in zip(batch, results, strict=True):
             future.set_result(result)
 
+    def _alone(self, write: PendingWrite) -> bool:
+        done: list[bool] = self.database.write(
+            lambda session: self.resources.apply(session, [write])
+        )
+        return done[0]
+
 
 class RepositoryStore:
     def __init__(self, database: Database, secrets: SecretBox) -> None:
         self.resources = ResourceRepository(database, secrets)
-        self.commits = GroupCommit(database)
+        self.commits = GroupCommit(database, self.resources)
         self._stack_id: str | None = None
         self._records: dict[str, ResourceRecord] = {}
+        #: name -> id -> record: every incarnation of one resource, found without a scan.
+        self._by_name: dict[str, dict[str, ResourceRecord]] = {}
         self._live: dict[str, ResourceRecord] = {}
 
     def load(self, stack_id: str) -> None:
         self._stack_id = stack_id
         self._records = {record.id: record for record in self.resources.by_stack(stack_id)}
-        self._rebuild_live()
+        self._by_name = {}
+        for record in self._records.values():
+            self._by_name.setdefault(record.name, {})[record.id] = record
+        self._live = {}
+        for name in self._by_name:
+            self._refresh_live(name)
 
-    def _rebuild_live(self) -> None:
-        self._live = {r.name: r for r in self._records.values() if r.replaced_by is None}
+    def _refresh_live(self, name: str) -> None:
+        """The live incarnation of ``name``: the newest one not replaced by another."""
+        unreplaced = [r for r in self._by_name.get(name, {}).values() if r.replaced_by is None]
+        if unreplaced:
+            self._live[name] = max(unreplaced, key=lambda record: record.generation)
+        else:
+            self._live.pop(name, None)
 
     def _ensure(self, stack_id: str) -> None:
         if self._stack_id != stack_id:
@@ -84,6 +99,10 @@ class RepositoryStore:
     def all(self, stack_id: str) -> list[ResourceRecord]:
         self._ensure(stack_id)
         return list(self._records.values())
+
+    def incarnations(self, stack_id: str, name: str) -> list[ResourceRecord]:
+        self._ensure(stack_id)
+        return list(self._by_name.get(name, {}).values())
 
     def live(self, stack_id: str) -> Mapping[str, ResourceRecord]:
         """The current incarnation of each resource, by name (kept up to date)."""
@@ -96,13 +115,25 @@ class RepositoryStore:
             raise ResourceNotFound(record_id)
         return record
 
-    async def add(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
-        stored, work = self.resources.save_work(record, event, insert=True)
+    async def add(
+        self,
+        record: ResourceRecord,
+        event: EventDraft | None = None,
+        hidden: Collection[str] = (),
+    ) -> None:
+        stored, work = self.resources.save_work(
+            record, event, insert=True, hidden_properties=hidden
+        )
         await self.commits.run(work)
         self._remember(stored)
 
-    async def save(self, record: ResourceRecord, event: EventDraft | None = None) -> None:
-        stored, work = self.resources.save_work(record, event)
+    async def save(
+        self,
+        record: ResourceRecord,
+        event: EventDraft | None = None,
+        hidden: Collection[str] = (),
+    ) -> None:
+        stored, work = self.resources.save_work(record, event, hidden_properties=hidden)
         await self.commits.run(work)
         self._remember(stored)
 
@@ -114,22 +145,26 @@ class RepositoryStore:
         removed = self._records.pop(record_id, None)
         if removed is None:
             return
+        self._by_name.get(removed.name, {}).pop(record_id, None)
         for partner_id in (removed.replaces, removed.replaced_by):
             partner = self._records.get(partner_id) if partner_id else None
             if partner is not None:
-                self._records[partner.id] = replace(
-                    partner,
-                    replaces=None if partner.replaces == record_id else partner.replaces,
-                    replaced_by=None if partner.replaced_by == record_id else partner.replaced_by,
+                self._put(
+                    partner.evolve(
+                        replaces=None if partner.replaces == record_id else partner.replaces,
+                        replaced_by=None
+                        if partner.replaced_by == record_id
+                        else partner.replaced_by,
+                    )
                 )
-        self._rebuild_live()
+        self._refresh_live(removed.name)
 
     def _remember(self, record: ResourceRecord) -> None:
         if record.stack_id != self._stack_id:
             return
-        previous = self._records.get(record.id)
+        self._put(record)
+        self._refresh_live(record.name)
+
+    def _put(self, record: ResourceRecord) -> None:
         self._records[record.id] = record
-        if record.replaced_by is None:
-            self._live[record.name] = record
-        elif previous is not None and self._live.get(record.name) is previous:
-            self._rebuild_live()
+        self._by_name.setdefault(record.name, {})[record.id] = record

@@ -142,6 +142,8 @@ class ResourceRow(Base):
     idempotency_token: Mapped[str] = mapped_column(identifier(ID_LENGTH))
     intent: Mapped[str] = mapped_column(String(STATE_LENGTH))
     provider_data: Mapped[dict[str, Any]] = mapped_column(json_document())
+    #: The ``update_policy`` last applied (NULL in rows older than the column: none).
+    update_policy: Mapped[dict[str, Any] | None] = mapped_column(json_document(), nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     fence: Mapped[int] = mapped_column(BigInteger)

@@ -14,12 +14,14 @@ call, a physical id) must survive the worker dying a moment later.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, select, update
+from sqlalchemy import Connection, Update, bindparam, delete, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,7 +33,7 @@ from kiln.persistence.errors import (
     ResourceNotFound,
     StackNotFound,
 )
-from kiln.persistence.events import EventDraft, insert_event
+from kiln.persistence.events import EventDraft, insert_event, insert_events
 from kiln.persistence.models import ResourceRow, StackRow
 from kiln.persistence.records import Lease
 from kiln.persistence.secrets import SecretBox, sealed_names
@@ -40,7 +42,6 @@ from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_
 # Statements built once and run with parameters: building them per call costs
 # more than executing them (the engine writes on every state change).
 _INSERT = sql_insert(ResourceRow)
-_STORED_PROPERTIES = select(ResourceRow.properties).where(ResourceRow.id == bindparam("record_id"))
 _OVERWRITE = update(ResourceRow).where(ResourceRow.id == bindparam("record_id"))
 
 
@@ -172,7 +173,7 @@ class ResourceRepository:
         stored, write = self.save_work(
             record, event, insert=insert, hidden_properties=hidden_properties
         )
-        self._insert(write, stored)
+        self._insert(lambda session: self.apply(session, [write]), stored)
         return stored
 
     def save_work(
@@ -182,28 +183,12 @@ class ResourceRepository:
         *,
         insert: bool = False,
         hidden_properties: Collection[str] = (),
-    ) -> tuple[ResourceRecord, Callable[[Session], None]]:
-        """:meth:`save` as a unit of work to run in a caller's transaction (group commit)."""
-        stored = self._complete(record) if insert else replace(record, updated_at=self.clock())
-
-        def write(session: Session) -> None:
-            if insert:
-                values = self._state_values(stored, hidden_properties)
-                row = {
-                    "id": stored.id,
-                    "stack_id": stored.stack_id,
-                    "lease_owner": None,
-                    "lease_until": None,
-                    "fence": 0,
-                    "created_at": stored.created_at,
-                    **values,
-                }
-                session.connection().execute(_INSERT, row)
-            else:
-                self._overwrite(session, stored, hidden_properties)
-            if event is not None:
-                insert_event(session, stored.stack_id, event, self.clock)
-
+    ) -> tuple[ResourceRecord, PendingWrite]:
+        """:meth:`save` as data, for :meth:`apply` to run with others in one transaction."""
+        stored = self._complete(record) if insert else record.evolve(updated_at=self.clock())
+        values = _row_values(stored) if insert else _state_values(stored)
+        kind = WriteKind.INSERT if insert else WriteKind.OVERWRITE
+        write = PendingWrite(kind, stored.id, stored.stack_id, values, hidden_properties, event)
         return stored, write
 
     def remove(self, resource_id: str, event: EventDraft | None = None) -> bool:
@@ -211,41 +196,64 @@ class ResourceRepository:
 
         False (and no event) when there is no such row.
         """
-        return self.database.write(self.remove_work(resource_id, event))
+        write = self.remove_work(resource_id, event)
+        return bool(self.database.write(lambda session: self.apply(session, [write]))[0])
 
     def remove_work(
         self, resource_id: str, event: EventDraft | None = None, *, linked: bool = True
-    ) -> Callable[[Session], bool]:
-        """:meth:`remove` as a unit of work to run in a caller's transaction.
+    ) -> PendingWrite:
+        """:meth:`remove` as data, for :meth:`apply`.
 
         ``linked=False`` says the record has no replacement links (links are
         kept symmetric), so there are none to clear.
         """
+        return PendingWrite(WriteKind.REMOVE, resource_id, "", {}, (), event, linked)
 
-        def write(session: Session) -> bool:
-            connection = session.connection()
-            parameters = {"record_id": resource_id}
-            stack_id = connection.scalar(_STACK_OF, parameters)
-            if stack_id is None or connection.execute(_DELETE, parameters).rowcount != 1:
-                return False
-            if linked:
-                _unlink(session, resource_id)
-            if event is not None:
-                insert_event(session, stack_id, event, self.clock)
-            return True
+    def apply(self, session: Session, writes: Sequence[PendingWrite]) -> list[bool]:
+        """Run ``writes`` in order in the caller's transaction; for each, whether it took effect.
 
-        return write
-
-    def _overwrite(
-        self, session: Session, record: ResourceRecord, hidden_properties: Collection[str]
-    ) -> None:
+        Consecutive writes of one kind run as one multi-row statement and the
+        events go in together at the end, so the cost of a batch grows with
+        its kinds, not its length. An overwrite of a missing row raises
+        ResourceNotFound; a removal of one reports False and writes no event.
+        """
         connection = session.connection()
-        stored = connection.scalar(_STORED_PROPERTIES, {"record_id": record.id})
-        if stored is None:
-            raise ResourceNotFound(record.id)
-        hidden = set(hidden_properties) | sealed_names(stored)
-        values = self._state_values(record, hidden)
-        connection.execute(_OVERWRITE, {"record_id": record.id, **values})
+        done: list[bool] = []
+        events: list[tuple[str, EventDraft]] = []
+        for kind, run in groupby(writes, key=lambda write: write.kind):
+            group = list(run)
+            if kind is WriteKind.INSERT:
+                rows = [{**w.values, "properties": self._sealed(w, set(w.hidden))} for w in group]
+                connection.execute(_INSERT, rows)
+                outcomes: list[tuple[PendingWrite, str | None]] = [(w, w.stack_id) for w in group]
+            elif kind is WriteKind.OVERWRITE:
+                stored = _stored_properties(connection, [w.record_id for w in group])
+                missing = next((w.record_id for w in group if w.record_id not in stored), None)
+                if missing is not None:
+                    raise ResourceNotFound(missing)
+                rows = [
+                    {
+                        **w.values,
+                        "record_id": w.record_id,
+                        "properties": self._sealed(
+                            w, set(w.hidden) | sealed_names(stored[w.record_id])
+                        ),
+                    }
+                    for w in group
+                ]
+                connection.execute(_OVERWRITE, rows)
+                outcomes = [(w, w.stack_id) for w in group]
+            else:
+                outcomes = _remove(session, group)
+            for write, stack_id in outcomes:
+                done.append(stack_id is not None)
+                if stack_id is not None and write.event is not None:
+                    events.append((stack_id, write.event))
+        insert_events(session, events, self.clock)
+        return done
+
+    def _sealed(self, write: PendingWrite, hidden: set[str]) -> Mapping[str, Any]:
+        return self.secrets.seal(write.values["properties"], hidden)
 
     # -- reading ---------------------------------------------------------------
 
@@ -442,11 +450,9 @@ class ResourceRepository:
         token = record.idempotency_token or idempotency_token(
             record.stack_id, record.name, record.generation
         )
-        return replace(
-            record, idempotency_token=token, created_at=record.created_at or self.clock()
-        )
+        return record.evolve(idempotency_token=token, created_at=record.created_at or self.clock())
 
-    def _insert(self, work: Callable[[Session], None], record: ResourceRecord) -> None:
+    def _insert(self, work: Callable[[Session], object], record: ResourceRecord) -> None:
         try:
             self.database.write(work)
         except IntegrityError:
@@ -465,38 +471,9 @@ class ResourceRepository:
         return result
 
     def _new_row(self, record: ResourceRecord, hidden_properties: Collection[str]) -> ResourceRow:
-        return ResourceRow(
-            id=record.id,
-            stack_id=record.stack_id,
-            lease_owner=None,
-            lease_until=None,
-            fence=0,
-            created_at=record.created_at,
-            **self._state_values(record, hidden_properties),
-        )
-
-    def _state_values(
-        self, record: ResourceRecord, hidden_properties: Collection[str]
-    ) -> dict[str, Any]:
-        """Every column a whole-record write sets (not the id, stack, lease or creation time)."""
-        return {
-            "name": record.name,
-            "type": record.type,
-            "generation": record.generation,
-            "physical_id": record.physical_id,
-            "action": record.action.value,
-            "status": record.status.value,
-            "status_reason": record.status_reason,
-            "properties": self.secrets.seal(record.properties, hidden_properties),
-            "attributes": dict(record.attributes),
-            "depends_on": sorted(record.depends_on),
-            "replaces": record.replaces,
-            "replaced_by": record.replaced_by,
-            "idempotency_token": record.idempotency_token,
-            "intent": record.intent.value,
-            "provider_data": dict(record.provider_data),
-            "updated_at": record.updated_at,
-        }
+        values = _row_values(record)
+        values["properties"] = self.secrets.seal(record.properties, hidden_properties)
+        return ResourceRow(**values)
 
     def _to_record(self, row: ResourceRow) -> ResourceRecord:
         return ResourceRecord(
@@ -517,9 +494,104 @@ class ResourceRepository:
             idempotency_token=row.idempotency_token,
             intent=Intent(row.intent),
             provider_data=dict(row.provider_data),
+            update_policy=dict(row.update_policy or {}),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+class WriteKind(Enum):
+    INSERT = "insert"
+    OVERWRITE = "overwrite"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A whole-record write kept as data, so that many can run as one statement."""
+
+    kind: WriteKind
+    record_id: str
+    #: The record's stack ("" for a removal: it is read from the row being removed).
+    stack_id: str
+    #: Column values; ``properties`` still open (sealed when the write runs).
+    values: Mapping[str, Any]
+    hidden: Collection[str] = ()
+    event: EventDraft | None = None
+    #: For a removal: whether replacement links may point at the row.
+    linked: bool = True
+
+
+def _state_values(record: ResourceRecord) -> dict[str, Any]:
+    """Every column a whole-record write sets (not the id, stack, lease or creation time)."""
+    return {
+        "name": record.name,
+        "type": record.type,
+        "generation": record.generation,
+        "physical_id": record.physical_id,
+        "action": record.action.value,
+        "status": record.status.value,
+        "status_reason": record.status_reason,
+        "properties": record.properties,
+        "attributes": dict(record.attributes),
+        "depends_on": sorted(record.depends_on),
+        "replaces": record.replaces,
+        "replaced_by": record.replaced_by,
+        "idempotency_token": record.idempotency_token,
+        "intent": record.intent.value,
+        "provider_data": dict(record.provider_data),
+        "update_policy": dict(record.update_policy),
+        "updated_at": record.updated_at,
+    }
+
+
+def _row_values(record: ResourceRecord) -> dict[str, Any]:
+    """Every column of a new row: the state, with no lease held yet."""
+    return {
+        **_state_values(record),
+        "id": record.id,
+        "stack_id": record.stack_id,
+        "lease_owner": None,
+        "lease_until": None,
+        "fence": 0,
+        "created_at": record.created_at,
+    }
+
+
+#: How many ids go in one IN list (well below every backend's limit on parameters).
+_IN_CHUNK = 500
+
+
+def _stored_properties(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        query = select(ResourceRow.id, ResourceRow.properties).where(ResourceRow.id.in_(chunk))
+        found.update({row.id: row.properties for row in connection.execute(query)})
+    return found
+
+
+def _remove(
+    session: Session, group: Sequence[PendingWrite]
+) -> list[tuple[PendingWrite, str | None]]:
+    """Delete the rows that exist; each write with its row's stack, or None when there was none."""
+    connection = session.connection()
+    ids = list(dict.fromkeys(w.record_id for w in group))
+    stacks: dict[str, str] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        query = select(ResourceRow.id, ResourceRow.stack_id).where(ResourceRow.id.in_(chunk))
+        stacks.update({row.id: row.stack_id for row in connection.execute(query)})
+    present = [record_id for record_id in ids if record_id in stacks]
+    if present:
+        connection.execute(_DELETE, [{"record_id": record_id} for record_id in present])
+    outcomes: list[tuple[PendingWrite, str | None]] = []
+    for write in group:
+        stack_id = stacks.pop(write.record_id, None)
+        if stack_id is not None and write.linked:
+            _unlink(session, write.record_id)
+        outcomes.append((write, stack_id))
+    return outcomes
 
 
 def _fenced(resource_id: str, fence: int) -> Update:
@@ -537,7 +609,6 @@ _CLEAR_REPLACES = (
 _CLEAR_REPLACED_BY = (
     update(ResourceRow).where(ResourceRow.replaced_by == bindparam("gone")).values(replaced_by=None)
 )
-_STACK_OF = select(ResourceRow.stack_id).where(ResourceRow.id == bindparam("record_id"))
 _DELETE = delete(ResourceRow).where(ResourceRow.id == bindparam("record_id"))
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "ReadResult",
     "ResourcePlugin",
     "SignalRequest",
+    "SnapshotRequest",
     "UpdateRequest",
 ]
 
@@ -61,6 +62,9 @@ class CreateRequest:
     properties: Mapping[str, Any]
     idempotency_token: str
     physical_name: str
+    #: The resource's ``update_policy``, converted by ``schema.update_policy``
+    #: (a group reads its batch sizes from it even when creating).
+    update_policy: Mapping[str, Any] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +87,10 @@ class UpdateRequest:
     new_properties: Mapping[str, Any]
     changed: frozenset[str]
     provider_data: Mapping[str, Any] = field(default_factory=_empty)
+    #: The ``update_policy`` to apply this update with, and the one before it;
+    #: a change of policy alone is an update with ``changed`` empty.
+    update_policy: Mapping[str, Any] = field(default_factory=_empty)
+    old_update_policy: Mapping[str, Any] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +100,21 @@ class DeleteRequest:
     name: str
     physical_id: str | None
     properties: Mapping[str, Any]
+    provider_data: Mapping[str, Any] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnapshotRequest:
+    """Keep a copy of the resource before it is deleted (``deletion_policy: Snapshot``).
+
+    ``idempotency_token`` lets a retried snapshot find the one an interrupted
+    attempt started instead of taking a second.
+    """
+
+    name: str
+    physical_id: str
+    properties: Mapping[str, Any]
+    idempotency_token: str
     provider_data: Mapping[str, Any] = field(default_factory=_empty)
 
 
@@ -186,6 +209,10 @@ class ResourcePlugin(abc.ABC):
                 f"plugin {cls.__name__} declares type '{declared}' "
                 f"but its schema is for '{schema.type_name}'"
             )
+        if schema is not None and schema.supports_snapshot and cls.snapshot is _no_snapshot:
+            raise SchemaDefinitionError(
+                f"plugin {cls.__name__} declares snapshot support but has no snapshot method"
+            )
 
     def property_value(self, properties: Mapping[str, Any], name: str) -> Any:
         """A property's value, or the schema default when it is absent or null."""
@@ -242,6 +269,17 @@ class ResourcePlugin(abc.ABC):
     async def signal(self, ctx: ProviderContext, request: SignalRequest) -> None:
         raise NotSupported("signal is not supported for resource.")
 
+    async def snapshot(self, ctx: ProviderContext, request: SnapshotRequest) -> Progress:
+        """Start a snapshot; ``Progress.physical_id`` is the snapshot's id.
+
+        Only for types whose schema sets ``supports_snapshot``; templates
+        asking others for ``deletion_policy: Snapshot`` do not validate.
+        """
+        return await _no_snapshot(self, ctx, request)
+
+    async def check_snapshot(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return Progress(done=True)
+
     def needs_replacement(
         self, old: Mapping[str, Any], new: Mapping[str, Any], changed: frozenset[str]
     ) -> bool:
@@ -253,3 +291,9 @@ class ResourcePlugin(abc.ABC):
     ) -> str:
         """What ``get_resource``/``Ref`` gives: the physical id, or the name before there is one."""
         return physical_id if physical_id is not None else name
+
+
+async def _no_snapshot(
+    plugin: ResourcePlugin, ctx: ProviderContext, request: SnapshotRequest
+) -> Progress:
+    raise NotSupported(f"{plugin.type_name} cannot take snapshots.")

@@ -242,12 +242,22 @@ class ResourceSchema:
     accepts_any_properties: bool = False
     #: Attribute names are open-ended (``OS::Heat::None``, groups' ``resource.N.attr``).
     dynamic_attributes: bool = False
+    #: What the resource's ``update_policy`` section may hold (Heat's
+    #: ``update_policy_schema``); a type without one accepts no update_policy.
+    update_policy: Mapping[str, PropertySchema] = field(default_factory=lambda: _EMPTY)
+    #: The plugin can take a snapshot before deleting (``deletion_policy: Snapshot``).
+    supports_snapshot: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.type_name, str) or not self.type_name:
             raise SchemaDefinitionError("a resource type needs a non-empty name")
         object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))
         object.__setattr__(self, "attributes", MappingProxyType(dict(self.attributes)))
+        object.__setattr__(self, "update_policy", MappingProxyType(dict(self.update_policy)))
+
+    def update_policy_schema(self) -> ResourceSchema:
+        """The update_policy section as a schema of its own, to validate and convert it."""
+        return ResourceSchema(f"{self.type_name} update_policy", properties=self.update_policy)
 
     def to_json_schema(self) -> dict[str, Any]:
         """A JSON Schema (2020-12) for the ``properties`` map, attributes as an extension."""

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiln.config import TemplateLimits
-from kiln.engine.operation import validate_stack
-from kiln.engine.scope import live_records, recorded_scope, stack_identity
+from kiln.engine.scope import live_records, recorded_scope
+from kiln.engine.validation import validate_stack
 from kiln.errors import EvaluationError, KilnError, TemplateError
 from kiln.persistence.database import Database
 from kiln.persistence.events import EventRepository
@@ -31,8 +31,8 @@ from kiln.providers.registry import PluginRegistry
 from kiln.schema.values import Unknown
 from kiln.template.conditions import is_enabled
 from kiln.template.functions.base import Resolver
-from kiln.template.parameters import hidden_parameter_names
-from kiln.template.validate import SourceText, ValidationResult, validate_template
+from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
+from kiln.template.validate import ValidationResult
 
 
 class StackNotFoundError(KilnError):
@@ -129,24 +129,40 @@ class StackService:
             outputs.append(Output(key, result.redactor.value(value), description))
         return outputs
 
+    def shown_parameters(self, stack: StackRecord) -> dict[str, Any]:
+        """The parameters as Heat's ``stack show`` gives them.
+
+        Every declared parameter with its value, hidden ones as ``******``,
+        then ``OS::stack_id``, ``OS::stack_name`` and ``OS::project_id``;
+        values that are not known yet are left out.
+        """
+        result = validate_stack(stack, self.plugins, self.limits)
+        values = {name: result.parameters.get(name) for name in result.declarations}
+        shown = mask_hidden_values(values, hidden_parameter_names(result.declarations))
+        shown.update(
+            {
+                "OS::stack_id": stack.id,
+                "OS::stack_name": stack.name,
+                "OS::project_id": stack.project_id,
+            }
+        )
+        return {name: value for name, value in shown.items() if not isinstance(value, Unknown)}
+
     # -- starting operations ----------------------------------------------------
 
     def validate(
         self, stack_name: str, definition: StackDefinition, stack_id: str = ""
     ) -> ValidationResult:
-        identity_stack = StackRecord(
-            id=stack_id or new_id(), name=stack_name, project_id=self.project_id
+        stack = StackRecord(
+            id=stack_id or new_id(),
+            name=stack_name,
+            project_id=self.project_id,
+            template=definition.template,
+            files=dict(definition.files),
+            environments=tuple(definition.environments),
+            parameters=dict(definition.parameters),
         )
-        return validate_template(
-            SourceText("template", definition.template),
-            registry=self.plugins.schemas(),
-            environments=[SourceText(name, text) for name, text in definition.environments],
-            parameters=definition.parameters,
-            files=definition.files,
-            require_parameter_values=True,
-            identity=stack_identity(identity_stack),
-            limits=self.limits,
-        )
+        return validate_stack(stack, self.plugins, self.limits)
 
     def preview(
         self, stack_name: str, definition: StackDefinition, stack: StackRecord | None = None
