@@ -3,47 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from plugin_support import InstantPlugin
 
 from kiln.providers.context import FakeClock, ProviderContext
 from kiln.providers.errors import NotSupported
 from kiln.providers.protocol import (
     AttributeRequest,
     CheckRequest,
-    CreateRequest,
-    DeleteRequest,
-    FindRequest,
     Progress,
-    ReadRequest,
-    ReadResult,
-    ResourcePlugin,
     SignalRequest,
-    UpdateRequest,
 )
 from kiln.schema.resource_schema import PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType
 
 
-class Minimal(ResourcePlugin):
+class Minimal(InstantPlugin):
     type_name = "Test::Minimal"
     schema = ResourceSchema(
         "Test::Minimal",
         properties={"size": PropertySchema(PropertyType.INTEGER, default=3)},
     )
-
-    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
-        return Progress(done=True, physical_id="m-1")
-
-    async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
-        return Progress(done=True)
-
-    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
-        return Progress(done=True)
-
-    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return None
-
-    async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
-        return None
+    created_id = "m-1"
 
 
 PLUGIN = Minimal()

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from plugin_support import InstantPlugin
 
-from kiln.providers.context import ProviderContext
-from kiln.providers.protocol import (
-    CreateRequest,
-    DeleteRequest,
-    FindRequest,
-    Progress,
-    ReadRequest,
-    ReadResult,
-    ResourcePlugin,
-    UpdateRequest,
-)
 from kiln.providers.registry import (
     DuplicatePluginError,
     PluginRegistry,
@@ -36,24 +26,10 @@ HEAT_TYPES = [
 ]
 
 
-class Widget(ResourcePlugin):
+class Widget(InstantPlugin):
     type_name = "Test::Widget"
     schema = ResourceSchema("Test::Widget")
-
-    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
-        return Progress(done=True, physical_id="w")
-
-    async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
-        return Progress(done=True)
-
-    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
-        return Progress(done=True)
-
-    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return None
-
-    async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
-        return None
+    created_id = "w"
 
 
 class OtherWidget(Widget):

@@ -59,9 +59,11 @@ def _fail(error: Exception, template: Path | None = None) -> None:
     raise click.ClickException(str(error))
 
 
-def _find(embedded: Embedded, name_or_id: str) -> StackRecord:
+def _embedded_stack(name_or_id: str) -> tuple[Embedded, StackRecord]:
+    """Embedded mode and the stack named; a command error when there is no such stack."""
+    embedded = _embedded()
     try:
-        return embedded.service.get(name_or_id)
+        return embedded, embedded.service.get(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
 
@@ -84,7 +86,7 @@ def _show_stack(embedded: Embedded, stack: StackRecord, output_format: str) -> N
         ("updated_time", stack.updated_at),
         ("stack_status", stack.state),
         ("stack_status_reason", stack.status_reason),
-        ("parameters", _shown_parameters(embedded, stack)),
+        ("parameters", embedded.service.shown_parameters(stack)),
         ("outputs", [_output_entry(o) for o in outputs]),
         ("disable_rollback", stack.disable_rollback),
         ("timeout_mins", stack.timeout_mins),
@@ -102,20 +104,6 @@ def _output_entry(output: Any) -> dict[str, Any]:
     if output.error is not None:
         entry["output_error"] = output.error
     return entry
-
-
-def _shown_parameters(embedded: Embedded, stack: StackRecord) -> dict[str, Any]:
-    from kiln.engine.operation import validate_stack
-
-    result = validate_stack(stack, embedded.plugins)
-    shown = {
-        name: ("******" if d.hidden else result.parameters.get(name))
-        for name, d in result.declarations.items()
-    }
-    shown.update(
-        {"OS::stack_id": stack.id, "OS::stack_name": stack.name, "OS::project_id": stack.project_id}
-    )
-    return {k: v for k, v in shown.items() if not hasattr(v, "description")}
 
 
 def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
@@ -176,6 +164,14 @@ def _start(embedded: Embedded, stack: StackRecord, wait: bool) -> StackRecord:
     return stack
 
 
+def _start_and_show(embedded: Embedded, stack: StackRecord, wait: bool, output_format: str) -> None:
+    """Start the operation, show the stack, and exit 1 when a waited-for operation failed."""
+    record = _start(embedded, stack, wait)
+    _show_stack(embedded, record, output_format)
+    if wait and _unsuccessful(record):
+        sys.exit(1)
+
+
 @click.group()
 def stack() -> None:
     """Create, update, delete and inspect stacks (embedded mode: a local database)."""
@@ -234,10 +230,7 @@ def create(
     except KilnError as error:
         _fail(error, template)
         return
-    record = _start(embedded, record, wait)
-    _show_stack(embedded, record, output_format)
-    if wait and _unsuccessful(record):
-        sys.exit(1)
+    _start_and_show(embedded, record, wait, output_format)
 
 
 @stack.command("update")
@@ -288,10 +281,7 @@ def update(
     except KilnError as error:
         _fail(error, template)
         return
-    record = _start(embedded, record, wait)
-    _show_stack(embedded, record, output_format)
-    if wait and _unsuccessful(record):
-        sys.exit(1)
+    _start_and_show(embedded, record, wait, output_format)
 
 
 @stack.command("delete")
@@ -395,8 +385,7 @@ def output() -> None:
 @click.argument("name_or_id")
 @format_option
 def output_list(name_or_id: str, output_format: str) -> None:
-    embedded = _embedded()
-    stack_record = _find(embedded, name_or_id)
+    embedded, stack_record = _embedded_stack(name_or_id)
     outputs = embedded.service.outputs(stack_record)
     print_rows(
         ("output_key", "description"), [(o.key, o.description) for o in outputs], output_format
@@ -408,8 +397,7 @@ def output_list(name_or_id: str, output_format: str) -> None:
 @click.argument("key")
 @format_option
 def output_show(name_or_id: str, key: str, output_format: str) -> None:
-    embedded = _embedded()
-    stack_record = _find(embedded, name_or_id)
+    embedded, stack_record = _embedded_stack(name_or_id)
     for item in embedded.service.outputs(stack_record):
         if item.key == key:
             print_fields(list(_output_entry(item).items()), output_format)
@@ -428,8 +416,7 @@ def event() -> None:
 @click.option("--follow", is_flag=True, help="Keep printing new events until the operation ends.")
 @format_option
 def event_list(name_or_id: str, resource: str | None, follow: bool, output_format: str) -> None:
-    embedded = _embedded()
-    stack_record = _find(embedded, name_or_id)
+    embedded, stack_record = _embedded_stack(name_or_id)
     last = 0
     follower = _Follower(stack_record.id)
     while True:
@@ -507,8 +494,7 @@ def resource() -> None:
 @click.argument("name_or_id")
 @format_option
 def resource_list(name_or_id: str, output_format: str) -> None:
-    embedded = _embedded()
-    stack_record = _find(embedded, name_or_id)
+    embedded, stack_record = _embedded_stack(name_or_id)
     rows = [
         (r.name, r.physical_id or "", r.type, r.state, r.updated_at)
         for r in embedded.service.resource_records(stack_record)
@@ -531,8 +517,7 @@ def resource_list(name_or_id: str, output_format: str) -> None:
 @click.argument("resource_name")
 @format_option
 def resource_show(name_or_id: str, resource_name: str, output_format: str) -> None:
-    embedded = _embedded()
-    stack_record = _find(embedded, name_or_id)
+    embedded, stack_record = _embedded_stack(name_or_id)
     for record in embedded.service.resource_records(stack_record):
         if record.name == resource_name:
             print_fields(
@@ -570,8 +555,8 @@ def template_group() -> None:
 @template_group.command("show")
 @click.argument("name_or_id")
 def template_show(name_or_id: str) -> None:
-    embedded = _embedded()
-    click.echo(_find(embedded, name_or_id).template.rstrip())
+    _, stack_record = _embedded_stack(name_or_id)
+    click.echo(stack_record.template.rstrip())
 
 
 @click.group()

@@ -20,16 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, column, create_engine, event, inspect, make_url, select, table
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 T = TypeVar("T")
 
@@ -38,8 +38,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOME = Path("~/.local/share/kiln")
 DATABASE_FILE = "kiln.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
-#: The Alembic revision a fully migrated database is at.
-HEAD_REVISION = "0001"
+#: The Alembic revision a fully migrated database is at (the newest script's).
+HEAD_REVISION = "0002"
+#: Where Alembic records the revision a database is at.
+VERSION_TABLE = "alembic_version"
 
 #: SQLSTATEs (PostgreSQL) and error numbers (MySQL/MariaDB) worth one more try.
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
@@ -209,6 +211,9 @@ class Database:
         return retry_on_conflict(attempt, self.retry)
 
     def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision``; only a quick read when it is at head already."""
+        if revision == "head" and recorded_revisions(self.engine) == {HEAD_REVISION}:
+            return
         upgrade(self.engine, revision)
 
     def revision(self) -> str | None:
@@ -225,6 +230,8 @@ class Database:
 
 def alembic_config() -> Config:
     """Alembic settings built in code: the scripts ship inside this package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "kiln.persistence:migrations")
     return config
@@ -232,6 +239,8 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to ``revision``; a no-op when it is there already."""
+    from alembic import command
+
     config = alembic_config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
@@ -239,8 +248,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def recorded_revisions(engine: Engine) -> set[str]:
+    """The revisions the version table records; none for a database never migrated.
+
+    Read with SQLAlchemy alone: importing Alembic takes longer than the whole check.
+    """
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return set()
+        version = table(VERSION_TABLE, column("version_num"))
+        return set(connection.execute(select(version.c.version_num)).scalars())
 
 
 def migrate(url: str) -> None:

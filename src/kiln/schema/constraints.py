@@ -146,13 +146,15 @@ class Constraint(abc.ABC):
         problem = self._problem(value, context.value_type)
         if problem is None:
             return
+        yield Diagnostic(context.codes.failed, self._message(problem, context), ROOT)
+
+    def _message(self, problem: str, context: _CheckContext) -> str:
+        """The description if there is one, else the problem (about the subject if one is given)."""
         if self.description:
-            message = self.description
-        elif context.subject is not None:
-            message = self._problem_about(context.subject)
-        else:
-            message = problem
-        yield Diagnostic(context.codes.failed, message, ROOT)
+            return self.description
+        if context.subject is not None:
+            return self._problem_about(context.subject)
+        return problem
 
     @abc.abstractmethod
     def _problem(self, value: Any, value_type: PropertyType | None) -> str | None:
@@ -178,14 +180,6 @@ class Constraint(abc.ABC):
         return result
 
 
-def _bounds_words(minimum: float | None, maximum: float | None) -> str:
-    if maximum is None:
-        return f"must be at least {minimum}"
-    if minimum is None:
-        return f"must be no greater than {maximum}"
-    return f"must be in the range {minimum} to {maximum}"
-
-
 def _check_bound(value: Any, name: str, integral: bool) -> None:
     if value is None:
         return
@@ -195,23 +189,55 @@ def _check_bound(value: Any, name: str, integral: bool) -> None:
         raise SchemaDefinitionError(f"{name} must be a number")
 
 
-def _within(number: float, minimum: float | None, maximum: float | None) -> bool:
-    if minimum is not None and number < minimum:
-        return False
-    return not (maximum is not None and number > maximum)
+class _Bounds(Constraint):
+    """A measure of the value (the value itself, or its length) between ``min`` and ``max``.
 
+    Either bound may be omitted, not both. Subclasses are dataclasses that
+    declare ``min``, ``max`` and ``description``.
+    """
 
-def _bounds_definition(minimum: float | None, maximum: float | None) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    if minimum is not None:
-        result["min"] = minimum
-    if maximum is not None:
-        result["max"] = maximum
-    return result
+    min: float | None
+    max: float | None
+    #: Bounds must be whole numbers (a length) rather than any number.
+    integral_bounds: ClassVar[bool] = False
+    #: What the bounds apply to, in :meth:`explain`: "value" or "length".
+    measure: ClassVar[str] = "value"
+
+    def __post_init__(self) -> None:
+        _check_bound(self.min, f"{self.kind} min", integral=self.integral_bounds)
+        _check_bound(self.max, f"{self.kind} max", integral=self.integral_bounds)
+        if self.min is None and self.max is None:
+            raise SchemaDefinitionError(f"a {self.kind} constraint needs a min and/or a max")
+
+    def _bounds_words(self) -> str:
+        if self.max is None:
+            return f"must be at least {self.min}"
+        if self.min is None:
+            return f"must be no greater than {self.max}"
+        return f"must be in the range {self.min} to {self.max}"
+
+    def _within(self, number: float) -> bool:
+        if self.min is not None and number < self.min:
+            return False
+        return not (self.max is not None and number > self.max)
+
+    def _problem_about(self, subject: str) -> str:
+        return f"{subject} {self._bounds_words()}"
+
+    def explain(self) -> str:
+        return f"The {self.measure} {self._bounds_words()}."
+
+    def _definition(self) -> Any:
+        result: dict[str, Any] = {}
+        if self.min is not None:
+            result["min"] = self.min
+        if self.max is not None:
+            result["max"] = self.max
+        return result
 
 
 @dataclass(frozen=True)
-class Range(Constraint):
+class Range(_Bounds):
     """A number between ``min`` and ``max`` (either may be omitted, not both)."""
 
     min: int | float | None = None
@@ -221,32 +247,17 @@ class Range(Constraint):
     kind: ClassVar[str] = "range"
     applies_to: ClassVar[frozenset[PropertyType]] = _NUMERIC
 
-    def __post_init__(self) -> None:
-        _check_bound(self.min, "range min", integral=False)
-        _check_bound(self.max, "range max", integral=False)
-        if self.min is None and self.max is None:
-            raise SchemaDefinitionError("a range constraint needs a min and/or a max")
-
     def _problem(self, value: Any, value_type: PropertyType | None) -> str | None:
         number = parse_number(value)
         if number is None:
             return f"value {show_value(value)} is not a number"
-        if _within(number, self.min, self.max):
+        if self._within(number):
             return None
-        return f"value {show_value(number)} {_bounds_words(self.min, self.max)}"
-
-    def _problem_about(self, subject: str) -> str:
-        return f"{subject} {_bounds_words(self.min, self.max)}"
-
-    def explain(self) -> str:
-        return f"The value {_bounds_words(self.min, self.max)}."
-
-    def _definition(self) -> Any:
-        return _bounds_definition(self.min, self.max)
+        return f"value {show_value(number)} {self._bounds_words()}"
 
 
 @dataclass(frozen=True)
-class Length(Constraint):
+class Length(_Bounds):
     """The length of a string, list or map between ``min`` and ``max``."""
 
     min: int | None = None
@@ -257,28 +268,18 @@ class Length(Constraint):
     applies_to: ClassVar[frozenset[PropertyType]] = frozenset(
         {PropertyType.STRING, PropertyType.LIST, PropertyType.MAP}
     )
-
-    def __post_init__(self) -> None:
-        _check_bound(self.min, "length min", integral=True)
-        _check_bound(self.max, "length max", integral=True)
-        if self.min is None and self.max is None:
-            raise SchemaDefinitionError("a length constraint needs a min and/or a max")
+    integral_bounds: ClassVar[bool] = True
+    measure: ClassVar[str] = "length"
 
     def _problem(self, value: Any, value_type: PropertyType | None) -> str | None:
         if not isinstance(value, (str, list, tuple, Mapping)):
             return f"value {show_value(value)} has no length"
-        if _within(len(value), self.min, self.max):
+        if self._within(len(value)):
             return None
-        return f"length ({len(value)}) {_bounds_words(self.min, self.max)}"
+        return f"length ({len(value)}) {self._bounds_words()}"
 
     def _problem_about(self, subject: str) -> str:
-        return f"length of {subject} {_bounds_words(self.min, self.max)}"
-
-    def explain(self) -> str:
-        return f"The length {_bounds_words(self.min, self.max)}."
-
-    def _definition(self) -> Any:
-        return _bounds_definition(self.min, self.max)
+        return super()._problem_about(f"length of {subject}")
 
 
 @dataclass(frozen=True)
@@ -504,13 +505,8 @@ class CustomConstraint(Constraint):
             error = ""
         if error is None:
             return
-        if self.description:
-            message = self.description
-        elif context.subject is not None:
-            message = self._problem_about(context.subject)
-        else:
-            message = error or f"value {show_value(value)} {self._words()}"
-        yield Diagnostic(context.codes.failed, message, ROOT)
+        problem = error or f"value {show_value(value)} {self._words()}"
+        yield Diagnostic(context.codes.failed, self._message(problem, context), ROOT)
 
     def _problem(self, value: Any, value_type: PropertyType | None) -> str | None:
         # Never called: _diagnostics is overridden because the check needs the registry.

@@ -10,6 +10,7 @@ for optional values.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from kiln.template.functions.base import (
     Function,
     NeedsKnownValue,
     Reference,
+    ReferenceKind,
     Resolver,
     Unknown,
 )
@@ -170,25 +172,51 @@ class GetParam(Function):
         return select_from_parameter(value, path)
 
 
-class GetResource(Function):
-    """``get_resource: name``: the physical id of a resource of this template."""
+class _NamedLookup(Function):
+    """A call whose one argument is a name (a string) that the scope looks up."""
+
+    #: What the name names, in messages ("resource name").
+    argument: ClassVar[str]
+    #: The kind of reference a literal name makes.
+    reference_kind: ClassVar[ReferenceKind]
+    #: The message (a format string with ``name``) and code for a name the scope lacks.
+    missing: ClassVar[tuple[str, str]]
+
+    def _usage(self) -> str:
+        return f"the argument must be a {self.argument} (a string)"
 
     def check(self) -> Iterator[Diagnostic]:
         if not _is_call(self.args) and not isinstance(self.args, str):
-            yield self.diagnostic("the argument must be a resource name (a string)")
+            yield self.diagnostic(self._usage())
 
     def references(self) -> Iterator[Reference]:
         if isinstance(self.args, str):
-            yield Reference("resource", self.args, self.args_path)
+            yield Reference(self.reference_kind, self.args, self.args_path)
 
     def evaluate(self, resolver: Resolver) -> Any:
         name = resolver.known(self.args)
         if not isinstance(name, str):
-            raise argument_error(self, "the argument must be a resource name (a string)")
+            raise argument_error(self, self._usage())
         try:
-            return resolver.scope.resource_reference(name)
+            return self._look_up(resolver, name)
         except KeyError:
-            raise self.error(f"resource {name!r} is not defined", "R4001") from None
+            message, code = self.missing
+            raise self.error(message.format(name=name), code) from None
+
+    @abc.abstractmethod
+    def _look_up(self, resolver: Resolver, name: str) -> Any:
+        """The scope's value for ``name``; ``KeyError`` when there is none."""
+
+
+class GetResource(_NamedLookup):
+    """``get_resource: name``: the physical id of a resource of this template."""
+
+    argument = "resource name"
+    reference_kind = "resource"
+    missing = ("resource {name!r} is not defined", "R4001")
+
+    def _look_up(self, resolver: Resolver, name: str) -> Any:
+        return resolver.scope.resource_reference(name)
 
 
 class GetAttrThenSelect(Function):
@@ -292,7 +320,7 @@ def _resource_exists(resolver: Resolver, name: str) -> bool:
     return True
 
 
-class GetFile(Function):
+class GetFile(_NamedLookup):
     """``get_file: key``: contents the client sent in the request's files map.
 
     Kiln never reads the key from disk or the network: the template layer
@@ -300,22 +328,12 @@ class GetFile(Function):
     clients do.
     """
 
-    def check(self) -> Iterator[Diagnostic]:
-        if not _is_call(self.args) and not isinstance(self.args, str):
-            yield self.diagnostic("the argument must be a file key (a string)")
+    argument = "file key"
+    reference_kind = "file"
+    missing = ("{name!r} is not in the files map", "F3006")
 
-    def references(self) -> Iterator[Reference]:
-        if isinstance(self.args, str):
-            yield Reference("file", self.args, self.args_path)
-
-    def evaluate(self, resolver: Resolver) -> Any:
-        key = resolver.known(self.args)
-        if not isinstance(key, str):
-            raise argument_error(self, "the argument must be a file key (a string)")
-        try:
-            return resolver.scope.file(key)
-        except KeyError:
-            raise self.error(f"{key!r} is not in the files map", "F3006") from None
+    def _look_up(self, resolver: Resolver, name: str) -> Any:
+        return resolver.scope.file(name)
 
 
 class ResourceFacade(Function):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from function_support import CFN_PATH, Evaluator, Expectation, diagnostic, expect
 
 from kiln.config import TemplateLimits
-from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
-from kiln.template.functions.base import ABSENT, Function, Reference, Resolver, Unknown
+from kiln.errors import EvaluationError, TemplatePath
+from kiln.template.functions.base import ABSENT, Function, Reference, Unknown
 from kiln.template.functions.cfn_core import (
     Base64,
     FindInMap,
@@ -22,11 +22,10 @@ from kiln.template.functions.cfn_core import (
     parse_sub,
 )
 from kiln.template.functions.cfn_extras import GetAZs
-from kiln.template.scope import StaticScope
 
 CFN = "2010-09-09"
 HOT = "2013-05-23"
-PATH = TemplatePath(("Outputs", "Result", "Value"))
+PATH = CFN_PATH
 
 PARAMETERS: dict[str, Any] = {
     "Env": "prod",
@@ -55,8 +54,8 @@ MAPPINGS: dict[str, Any] = {
 }
 
 
-def scope(**overrides: Any) -> StaticScope:
-    settings: dict[str, Any] = {
+CALLS = Evaluator(
+    {
         "parameters": PARAMETERS,
         "resource_names": frozenset({"Web", "Bucket", "Pending"}),
         "physical_ids": {"Web": "i-123", "Bucket": "my-bucket"},
@@ -68,18 +67,9 @@ def scope(**overrides: Any) -> StaticScope:
         "pseudo_parameters": PSEUDO_PARAMETERS,
         "zones": {"": ["eu-west-1a", "eu-west-1b"]},
     }
-    settings.update(overrides)
-    return StaticScope(**settings)
-
-
-def evaluate(node: Any, limits: TemplateLimits | None = None, **overrides: Any) -> Any:
-    return Resolver(scope(**overrides), limits).resolve(node)
-
-
-def failure(function: Function, **overrides: Any) -> Expectation:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(function, **overrides)
-    return caught.value.code, caught.value.path, caught.value.message
+)
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
 
 def ref(name: Any, version: str = CFN) -> Ref:
@@ -88,23 +78,6 @@ def ref(name: Any, version: str = CFN) -> Ref:
 
 def at(name: str, *segments: Any) -> TemplatePath:
     return (PATH / name).join(segments)
-
-
-Expectation = tuple[str, TemplatePath, str]
-
-
-def expect(name: str) -> Callable[..., Expectation]:
-    """Expected (code, path, message) of a call named ``name``; position is within its args."""
-
-    def build(code: str, message: str, *position: Any) -> Expectation:
-        return code, at(name, *position), f"{name}: {message}"
-
-    return build
-
-
-def diagnostic(expected: Expectation) -> Diagnostic:
-    code, path, message = expected
-    return Diagnostic(code, message, path, Severity.ERROR)
 
 
 REF = expect("Ref")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from function_support import CFN_PATH, Evaluator, Expectation, diagnostic, expect
 
 from kiln.config import TemplateLimits
-from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
+from kiln.errors import EvaluationError
 from kiln.template.functions.base import Function, Resolver, Unknown
 from kiln.template.functions.cfn_core import FindInMap, GetAtt, Ref, Sub
 from kiln.template.functions.cfn_extras import (
@@ -25,7 +25,7 @@ from kiln.template.scope import StaticScope
 
 CFN = "2010-09-09"
 HOT = "2013-05-23"
-PATH = TemplatePath(("Outputs", "Result", "Value"))
+PATH = CFN_PATH
 
 PARAMETERS: dict[str, Any] = {
     "Env": "prod",
@@ -35,8 +35,8 @@ PARAMETERS: dict[str, Any] = {
 }
 
 
-def scope(**overrides: Any) -> StaticScope:
-    settings: dict[str, Any] = {
+CALLS = Evaluator(
+    {
         "parameters": PARAMETERS,
         "resource_names": frozenset({"Pending"}),
         "mappings": {"Params": {"all": {"set": {"$secret": ["x"]}}}},
@@ -45,18 +45,9 @@ def scope(**overrides: Any) -> StaticScope:
         "zones": {"": ["eu-west-1a", "eu-west-1b"], "us-east-1": ["us-east-1a"]},
         "facade": {"metadata": {"role": "db"}, "deletion_policy": "Retain", "update_policy": {}},
     }
-    settings.update(overrides)
-    return StaticScope(**settings)
-
-
-def evaluate(node: Any, limits: TemplateLimits | None = None, **overrides: Any) -> Any:
-    return Resolver(scope(**overrides), limits).resolve(node)
-
-
-def failure(function: Function, **overrides: Any) -> Expectation:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(function, **overrides)
-    return caught.value.code, caught.value.path, caught.value.message
+)
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
 
 def ref(name: Any) -> Ref:
@@ -69,23 +60,6 @@ def get_att(args: Any) -> GetAtt:
 
 def find_in_map(args: Any) -> FindInMap:
     return FindInMap("Fn::FindInMap", args, PATH, CFN)
-
-
-Expectation = tuple[str, TemplatePath, str]
-
-
-def expect(name: str) -> Callable[..., Expectation]:
-    """Expected (code, path, message) of a call named ``name``; position is within its args."""
-
-    def build(code: str, message: str, *position: Any) -> Expectation:
-        return code, (PATH / name).join(position), f"{name}: {message}"
-
-    return build
-
-
-def diagnostic(expected: Expectation) -> Diagnostic:
-    code, path, message = expected
-    return Diagnostic(code, message, path, Severity.ERROR)
 
 
 GET_AZS = expect("Fn::GetAZs")

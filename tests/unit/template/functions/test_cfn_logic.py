@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from function_support import Evaluator, Expectation, diagnostic, expect
 
-from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
-from kiln.template.functions.base import ABSENT, Function, Reference, Resolver, Unknown
+from kiln.errors import TemplatePath
+from kiln.template.functions.base import ABSENT, Function, Reference, Unknown
 from kiln.template.functions.cfn_core import Ref
 from kiln.template.functions.cfn_logic import And, Condition, Equals, If, Not, Or
-from kiln.template.scope import StaticScope
 
 CFN = "2010-09-09"
 PATH = TemplatePath(("Resources", "Web", "Properties", "InstanceType"))
@@ -31,45 +30,18 @@ CONDITIONS: dict[str, Any] = {
     "Broken": "yes",
 }
 
-Expectation = tuple[str, TemplatePath, str]
+CALLS = Evaluator(
+    {
+        "parameters": PARAMETERS,
+        "resource_names": frozenset({"Web"}),
+        "physical_ids": {"Web": "i-123"},
+        "conditions": CONDITIONS,
+    }
+)
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
-
-def resolver() -> Resolver:
-    return Resolver(
-        StaticScope(
-            parameters=PARAMETERS,
-            resource_names=frozenset({"Web"}),
-            physical_ids={"Web": "i-123"},
-            conditions=CONDITIONS,
-        )
-    )
-
-
-def evaluate(node: Any) -> Any:
-    return resolver().resolve(node)
-
-
-def failure(function: Function) -> Expectation:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(function)
-    return caught.value.code, caught.value.path, caught.value.message
-
-
-def expect(name: str, base: TemplatePath = PATH) -> Callable[..., Expectation]:
-    """Expected (code, path, message) of a call named ``name``; position is within its args."""
-
-    def build(code: str, message: str, *position: Any) -> Expectation:
-        return code, (base / name).join(position), f"{name}: {message}"
-
-    return build
-
-
-def diagnostic(expected: Expectation) -> Diagnostic:
-    code, path, message = expected
-    return Diagnostic(code, message, path, Severity.ERROR)
-
-
-IF = expect("Fn::If")
+IF = expect("Fn::If", PATH)
 EQUALS = expect("Fn::Equals", CONDITION_PATH)
 AND = expect("Fn::And", CONDITION_PATH)
 OR = expect("Fn::Or", CONDITION_PATH)

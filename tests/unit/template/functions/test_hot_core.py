@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from function_support import HOT_PATH, Evaluator
 
 from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
 from kiln.template.functions.base import Function, Reference, Resolver, Unknown
@@ -19,7 +20,7 @@ from kiln.template.functions.hot_core import (
 )
 from kiln.template.scope import StaticScope
 
-PATH = TemplatePath(("outputs", "result", "value"))
+PATH = HOT_PATH
 
 PARAMETERS: dict[str, Any] = {
     "flavor": "m1.small",
@@ -43,25 +44,18 @@ SERVER_ATTRIBUTES: dict[str, Any] = {
 }
 
 
-def scope() -> StaticScope:
-    return StaticScope(
-        parameters=PARAMETERS,
-        resource_names=frozenset({"server", "pending"}),
-        physical_ids={"server": "id-1"},
-        attributes={"server": SERVER_ATTRIBUTES},
-        files={"setup.sh": "#!/bin/sh\necho hi\n"},
-        facade={"metadata": {"role": "db"}, "deletion_policy": "Retain", "update_policy": {}},
-    )
-
-
-def evaluate(function: Function) -> Any:
-    return Resolver(scope()).resolve(function)
-
-
-def failure(function: Function) -> tuple[str, TemplatePath, str]:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(function)
-    return caught.value.code, caught.value.path, caught.value.message
+CALLS = Evaluator(
+    {
+        "parameters": PARAMETERS,
+        "resource_names": frozenset({"server", "pending"}),
+        "physical_ids": {"server": "id-1"},
+        "attributes": {"server": SERVER_ATTRIBUTES},
+        "files": {"setup.sh": "#!/bin/sh\necho hi\n"},
+        "facade": {"metadata": {"role": "db"}, "deletion_policy": "Retain", "update_policy": {}},
+    }
+)
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
 
 def get_param(args: Any, at: TemplatePath = PATH) -> GetParam:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from function_support import HOT_PATH, Evaluator, problem, unknown
 
-from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
+from kiln.errors import EvaluationError, TemplatePath
 from kiln.template.functions.base import (
     ABSENT,
     Function,
@@ -27,7 +28,7 @@ from kiln.template.functions.hot_logic import (
 )
 from kiln.template.scope import StaticScope
 
-PATH = TemplatePath(("outputs", "result", "value"))
+PATH = HOT_PATH
 PARAMETERS: dict[str, Any] = {
     "env": "prod",
     "flag": True,
@@ -39,22 +40,10 @@ PARAMETERS: dict[str, Any] = {
 CONDITIONS = {"is_prod": True, "is_dev": False}
 
 
-def resolver() -> Resolver:
-    return Resolver(StaticScope(parameters=PARAMETERS, conditions=CONDITIONS))
-
-
-def evaluate(node: Any) -> Any:
-    return resolver().resolve(node)
-
-
-def failure(node: Any) -> tuple[str, TemplatePath, str]:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(node)
-    return caught.value.code, caught.value.path, caught.value.message
-
-
-def problem(path: TemplatePath, message: str) -> Diagnostic:
-    return Diagnostic("F3003", message, path, Severity.ERROR)
+CALLS = Evaluator({"parameters": PARAMETERS, "conditions": CONDITIONS})
+resolver = CALLS.resolver
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
 
 def param(name: str, at: TemplatePath = PATH / "nested") -> GetParam:
@@ -67,10 +56,6 @@ def call(cls: type[Function], name: str, args: Any) -> Function:
 
 def equals(first: Any, second: Any) -> Function:
     return Equals("equals", [first, second], PATH / "nested", "2016-10-14")
-
-
-def unknown(name: str) -> Unknown:
-    return Unknown(f"{name} at {PATH}")
 
 
 # --- equals -------------------------------------------------------------------

@@ -6,9 +6,10 @@ from typing import Any
 from urllib import parse as urlparse
 
 import pytest
+from function_support import HOT_PATH, Evaluator, problem
 
 from kiln.config import TemplateLimits
-from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
+from kiln.errors import Diagnostic, EvaluationError, TemplatePath
 from kiln.template.functions.base import Function, Resolver, Unknown
 from kiln.template.functions.hot_core import GetAttr, GetAttrAllAttributes, GetParam
 from kiln.template.functions.hot_strings import (
@@ -25,7 +26,7 @@ from kiln.template.functions.hot_strings import (
 )
 from kiln.template.scope import StaticScope
 
-PATH = TemplatePath(("outputs", "result", "value"))
+PATH = HOT_PATH
 PARAMETERS: dict[str, Any] = {
     "names": ["x", "y"],
     "words": "one two",
@@ -37,21 +38,9 @@ PARAMETERS: dict[str, Any] = {
 }
 
 
-def evaluate(function: Function, limits: TemplateLimits | None = None) -> Any:
-    scope = StaticScope(parameters=PARAMETERS, resource_names=frozenset({"server"}))
-    return Resolver(scope, limits).resolve(function)
-
-
-def failure(
-    function: Function, limits: TemplateLimits | None = None
-) -> tuple[str, TemplatePath, str]:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(function, limits)
-    return caught.value.code, caught.value.path, caught.value.message
-
-
-def problem(path: TemplatePath, message: str) -> Diagnostic:
-    return Diagnostic("F3003", message, path, Severity.ERROR)
+CALLS = Evaluator({"parameters": PARAMETERS, "resource_names": frozenset({"server"})})
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
 
 def param(name: str, at: TemplatePath) -> GetParam:

@@ -7,15 +7,14 @@ import time
 from typing import Any
 
 import pytest
+from function_support import HOT_PATH, Evaluator, param, problem, unknown
 
 from kiln.config import TemplateLimits
-from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
-from kiln.template.functions.base import Function, Resolver, Unknown
+from kiln.errors import Diagnostic, TemplatePath
+from kiln.template.functions.base import Function, Unknown
 from kiln.template.functions.hot_collections import Yaql
-from kiln.template.functions.hot_core import GetParam
-from kiln.template.scope import StaticScope
 
-PATH = TemplatePath(("outputs", "result", "value"))
+PATH = HOT_PATH
 PARAMETERS: dict[str, Any] = {
     "names": ["a", "b"],
     "bad_yaql": "invalid(",
@@ -23,28 +22,9 @@ PARAMETERS: dict[str, Any] = {
 }
 
 
-def evaluate(function: Function, limits: TemplateLimits | None = None) -> Any:
-    return Resolver(StaticScope(parameters=PARAMETERS), limits).resolve(function)
-
-
-def failure(
-    function: Function, limits: TemplateLimits | None = None
-) -> tuple[str, TemplatePath, str]:
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(function, limits)
-    return caught.value.code, caught.value.path, caught.value.message
-
-
-def problem(path: TemplatePath, message: str, code: str = "F3003") -> Diagnostic:
-    return Diagnostic(code, message, path, Severity.ERROR)
-
-
-def param(name: str, at: TemplatePath = PATH / "nested") -> GetParam:
-    return GetParam("get_param", name, at, "2017-09-01")
-
-
-def unknown(name: str) -> Unknown:
-    return Unknown(f"{name} at {PATH}")
+CALLS = Evaluator({"parameters": PARAMETERS})
+evaluate = CALLS.evaluate
+failure = CALLS.failure
 
 
 # --- yaql ---------------------------------------------------------------------
