@@ -7,9 +7,13 @@ replacements, no completed resource without a physical id, gap-free events.
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
+from file_plugin import FilePlugin
 from lifecycle_support import Harness
 from sqlalchemy import text
 
@@ -267,3 +271,109 @@ def test_properties_that_carry_a_hidden_parameter_are_encrypted_at_rest(
     assert secret not in stored["config"]
     assert "__encrypted__" in stored["config"]
     assert "visible" in stored["plain"]
+
+
+FILES = """
+    heat_template_version: 2018-08-31
+    parameters:
+      directory: {type: string}
+      content: {type: string, default: first}
+      batch: {type: number, default: 1}
+    resources:
+      kept:
+        type: Test::File
+        deletion_policy: Snapshot
+        properties: {directory: {get_param: directory}, content: {get_param: content}}
+      plain:
+        type: Test::File
+        update_policy:
+          batch: {max_batch_size: {get_param: batch}}
+        properties: {directory: {get_param: directory}}
+"""
+
+
+def _policy_log(directory: Path) -> list[dict[str, Any]]:
+    lines = (directory / "policies.log").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_snapshot_deletion_policy_keeps_a_copy_before_deleting(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.plugins.register(FilePlugin)
+    files = tmp_path / "files"
+    files.mkdir()
+    parameters = {"directory": str(files)}
+    stack = harness.create("files", FILES, parameters=parameters)
+    assert stack.state == "CREATE_COMPLETE"
+    kept = Path(harness.live(stack)["kept"].physical_id or "")
+    assert kept.read_text() == "first"
+    stack = harness.delete(stack)
+    assert stack.state == "DELETE_COMPLETE"
+    assert not kept.exists()
+    snapshots = list((files / "snapshots").iterdir())
+    assert [s.read_text() for s in snapshots] == ["first"]
+    deleted = [
+        e.status_reason
+        for e in harness.service.event_records(stack)
+        if e.resource_name == "kept" and f"{e.action}_{e.status}" == "DELETE_COMPLETE"
+    ]
+    assert deleted == [f"snapshot {snapshots[0].name} kept"]
+
+
+def test_snapshot_is_refused_for_types_that_cannot_take_one(harness: Harness) -> None:
+    template = """
+        heat_template_version: 2018-08-31
+        resources:
+          value:
+            type: OS::Heat::Value
+            deletion_policy: Snapshot
+            properties: {value: 1}
+    """
+    with pytest.raises(TemplateError) as caught:
+        harness.create("no-snapshot", template)
+    assert [(d.code, str(d.path)) for d in caught.value.diagnostics] == [
+        ("S6009", "resources.value.deletion_policy")
+    ]
+    assert harness.service.list_stacks() == []
+
+
+def test_update_policy_reaches_the_plugin_and_a_change_to_it_alone_is_an_update(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.plugins.register(FilePlugin)
+    files = tmp_path / "files"
+    files.mkdir()
+    stack = harness.create("policies", FILES, parameters={"directory": str(files)})
+    plain = harness.live(stack)["plain"]
+    assert plain.update_policy == {"batch": {"max_batch_size": 1}}
+    stack = harness.update(stack, FILES, parameters={"directory": str(files), "batch": 3})
+    assert stack.state == "UPDATE_COMPLETE"
+    updated = harness.live(stack)["plain"]
+    assert updated.physical_id == plain.physical_id
+    assert updated.state == "UPDATE_COMPLETE"
+    assert updated.update_policy == {"batch": {"max_batch_size": 3}}
+    assert harness.live(stack)["kept"].state == "CREATE_COMPLETE"
+    log = _policy_log(files)
+    # The two creates run concurrently, in either order; the update comes last.
+    assert sorted(log[:2], key=lambda entry: json.dumps(entry, sort_keys=True)) == [
+        {"action": "create", "policy": {"batch": {"max_batch_size": 1}}},
+        {"action": "create", "policy": {}},
+    ]
+    assert log[2:] == [{"action": "update", "policy": {"batch": {"max_batch_size": 3}}}]
+
+
+def test_update_policy_keys_the_type_does_not_declare_are_refused(harness: Harness) -> None:
+    template = """
+        heat_template_version: 2018-08-31
+        resources:
+          value:
+            type: OS::Heat::Value
+            update_policy: {rolling_update: {max_batch_size: 2}}
+            properties: {value: 1}
+    """
+    with pytest.raises(TemplateError) as caught:
+        harness.create("bad-policy", template)
+    assert [str(d.path) for d in caught.value.diagnostics] == [
+        "resources.value.update_policy.rolling_update"
+    ]

@@ -29,6 +29,7 @@ from kiln.providers.protocol import (
     FindRequest,
     Progress,
     ResourcePlugin,
+    SnapshotRequest,
     UpdateRequest,
 )
 from kiln.schema.properties import validate_properties
@@ -83,7 +84,7 @@ async def _run_change(context: OperationContext, step: Step) -> None:
         await update(context, step)
     elif operation in (Operation.DELETE, Operation.DELETE_REPLACED):
         if step.record_id is not None:
-            await delete(context, step.record_id)
+            await delete(context, step.record_id, snapshot=step.snapshot)
     elif operation is Operation.RETAIN and step.record_id is not None:
         await retain(context, step.record_id)
     elif operation is Operation.RESTORE and step.record_id is not None:
@@ -213,6 +214,32 @@ def desired_properties(
     return resolved, converted
 
 
+def desired_update_policy(context: OperationContext, name: str) -> dict[str, Any]:
+    """The resource's ``update_policy`` as the template resolves it now."""
+    template = context.result.template
+    if template is None:
+        raise StepFailed("the template did not validate")
+    scope = recorded_scope(context.result, context.store.live(context.stack.id), context.plugins)
+    try:
+        resolved = Resolver(scope, context.result.limits).resolve(
+            template.resources[name].update_policy
+        )
+    except EvaluationError as error:
+        raise StepFailed(f"update_policy error: {error.path}: {error.message}") from error
+    return resolved if isinstance(resolved, dict) else {}
+
+
+def _converted_policy(
+    context: OperationContext, plugin: ResourcePlugin, policy: Mapping[str, Any]
+) -> dict[str, Any]:
+    if not plugin.schema.update_policy:
+        return dict(policy)
+    converted, _ = validate_properties(
+        plugin.schema.update_policy_schema(), dict(policy), context.plugins.schemas()
+    )
+    return converted
+
+
 def secret_properties(context: OperationContext, properties: Mapping[str, Any]) -> frozenset[str]:
     """Properties whose values carry a hidden parameter's value: they are stored encrypted."""
     redactor = context.result.redactor
@@ -296,6 +323,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
     resolved, converted = desired_properties(context, name)
     type_name = context.result.template.resources[name].type if context.result.template else ""
     plugin = _plugin(context, _resolved_type(context, name))
+    policy = desired_update_policy(context, name)
     record, old = _incarnation(context, name, type_name, replaces)
     resuming = record.intent is Intent.CREATE_ISSUED and record.physical_id is None
     # The intent goes in with the first write: the cloud call is the next thing that happens.
@@ -304,6 +332,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         status=Status.IN_PROGRESS,
         status_reason="state changed",
         properties=resolved,
+        update_policy=policy,
         intent=Intent.CREATE_ISSUED if record.physical_id is None else record.intent,
         # Recorded now, so that a rollback deletes even a failed resource in order.
         depends_on=_depends_on(context, name),
@@ -318,7 +347,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         await context.store.save(record, started, hidden)
     crash_point("after_intent", name)
     provider = _provider_context(context, record)
-    physical_name = f"{context.stack.name}-{name}-{record.idempotency_token[:12]}"
+    physical_name = _physical_name(context, record)
     needs_attributes = bool(context.attributes_needed.get(name))
     try:
         if resuming:
@@ -339,6 +368,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
                     properties=converted,
                     idempotency_token=record.idempotency_token,
                     physical_name=physical_name,
+                    update_policy=_converted_policy(context, plugin, policy),
                 ),
             )
             crash_point("after_create_call", name)
@@ -447,7 +477,8 @@ async def update(context: OperationContext, step: Step) -> None:
         return
     resolved, converted = desired_properties(context, name)
     changed = _changed(resolved, current.properties)
-    if not changed:
+    policy = desired_update_policy(context, name)
+    if not changed and policy == dict(current.update_policy):
         if current.status is Status.IN_PROGRESS:
             finished = current.evolve(status=Status.COMPLETE, intent=Intent.NONE)
             await context.store.save(
@@ -458,7 +489,7 @@ async def update(context: OperationContext, step: Step) -> None:
     old_converted, _ = validate_properties(
         plugin.schema, dict(current.properties), context.plugins.schemas()
     )
-    if _must_replace(plugin, old_converted, converted, changed):
+    if changed and _must_replace(plugin, old_converted, converted, changed):
         context.diverged = True
         await create(context, name, replaces=current.id)
         return
@@ -482,6 +513,8 @@ async def update(context: OperationContext, step: Step) -> None:
                 new_properties=converted,
                 changed=changed,
                 provider_data=record.provider_data,
+                update_policy=_converted_policy(context, plugin, policy),
+                old_update_policy=_converted_policy(context, plugin, current.update_policy),
             ),
         )
         record = await _until_done(context, plugin, record, progress, "check_update", converted)
@@ -492,6 +525,7 @@ async def update(context: OperationContext, step: Step) -> None:
         status=Status.COMPLETE,
         intent=Intent.NONE,
         properties=resolved,
+        update_policy=policy,
         attributes=attributes,
         depends_on=_depends_on(context, name),
     )
@@ -521,20 +555,36 @@ def _must_replace(
     )
 
 
-async def delete(context: OperationContext, record_id: str) -> None:
+async def delete(context: OperationContext, record_id: str, *, snapshot: bool = False) -> None:
+    """Delete the resource (after a snapshot, with ``snapshot``) and forget its record.
+
+    A snapshot is taken before the delete intent is written, so a retried
+    step whose record says ``DELETE_ISSUED`` knows the snapshot exists.
+    """
     record = context.store.get(record_id)
     plugin = _plugin(context, record.type) if record.type in context.plugins else None
     adopting = record.physical_id is None and record.intent is Intent.CREATE_ISSUED
-    # The delete intent goes in with the first write when the call follows at once.
+    snapshotting = (
+        snapshot
+        and plugin is not None
+        and record.physical_id is not None
+        and record.intent is not Intent.DELETE_ISSUED
+    )
+    if record.physical_id is None:
+        intent = record.intent
+    else:
+        intent = Intent.SNAPSHOT_ISSUED if snapshotting else Intent.DELETE_ISSUED
+    # The first intent goes in with the first write when the call follows at once.
     record = record.evolve(
         action=Action.DELETE,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
-        intent=Intent.DELETE_ISSUED if record.physical_id is not None else record.intent,
+        intent=intent,
     )
     await context.store.save(
         record, _event(record, Action.DELETE, Status.IN_PROGRESS, "state changed")
     )
+    reason = "state changed"
     if plugin is not None:
         properties, _ = validate_properties(
             plugin.schema, dict(record.properties), context.plugins.schemas()
@@ -547,14 +597,17 @@ async def delete(context: OperationContext, record_id: str) -> None:
                     FindRequest(
                         name=record.name,
                         idempotency_token=record.idempotency_token,
-                        physical_name=f"{context.stack.name}-{record.name}-{record.idempotency_token[:12]}",
+                        physical_name=_physical_name(context, record),
                         properties=properties,
                     ),
                 )
                 record = await _absorb(context, record, Progress(done=False, physical_id=found))
+            if snapshotting:
+                snapshot_id = await _snapshot(context, plugin, record, properties)
+                reason = f"snapshot {snapshot_id} kept"
             if record.physical_id is not None:
                 if record.intent is not Intent.DELETE_ISSUED:
-                    record = record.evolve(intent=Intent.DELETE_ISSUED)
+                    record = record.evolve(intent=Intent.DELETE_ISSUED, status_reason=reason)
                     await context.store.save(record)
                 progress = await plugin.delete(
                     provider,
@@ -570,9 +623,54 @@ async def delete(context: OperationContext, record_id: str) -> None:
             pass
         except ProviderError as error:
             await _fail(context, record, Action.DELETE, error)
-    await context.store.remove(
-        record.id, _event(record, Action.DELETE, Status.COMPLETE, "state changed")
+    await context.store.remove(record.id, _event(record, Action.DELETE, Status.COMPLETE, reason))
+
+
+async def _snapshot(
+    context: OperationContext,
+    plugin: ResourcePlugin,
+    record: ResourceRecord,
+    properties: Mapping[str, Any],
+) -> str | None:
+    """Take the snapshot and wait for it; the snapshot's id."""
+    if record.physical_id is None:
+        return None
+    provider = _provider_context(context, record)
+    progress = await plugin.snapshot(
+        provider,
+        SnapshotRequest(
+            name=record.name,
+            physical_id=record.physical_id,
+            properties=properties,
+            idempotency_token=record.idempotency_token,
+            provider_data=record.provider_data,
+        ),
     )
+    snapshot_id = progress.physical_id
+    # The snapshot's own poll data is kept in memory only: a retried step
+    # finds an interrupted snapshot again through the idempotency token.
+    data = record.provider_data
+    while not progress.done:
+        data = data if progress.provider_data is None else progress.provider_data
+        await _wait(context, progress.poll_after)
+        if context.cancellation.is_cancelled():
+            raise StepInterrupted(record.name)
+        progress = await plugin.check_snapshot(
+            provider,
+            CheckRequest(
+                name=record.name,
+                physical_id=record.physical_id,
+                properties=properties,
+                provider_data=data,
+            ),
+        )
+        snapshot_id = progress.physical_id or snapshot_id
+    return snapshot_id
+
+
+def _physical_name(context: OperationContext, record: ResourceRecord) -> str:
+    """The deterministic name Heat would give the resource."""
+    return f"{context.stack.name}-{record.name}-{record.idempotency_token[:12]}"
 
 
 async def retain(context: OperationContext, record_id: str) -> None:

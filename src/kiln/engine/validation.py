@@ -57,9 +57,11 @@ def validate_stack(
 def _key(stack: StackRecord, plugins: PluginRegistry, limits: TemplateLimits | None) -> Hashable:
     # The registry by identity: a process loads its plugins once, and a new
     # registry (tests, reloads) must not see results made with another; the
-    # entry holds the registry, so its id cannot be reused while cached.
+    # entry holds the registry, so its id cannot be reused while cached. Its
+    # size too: a plugin registered later changes what validates.
     return (
         id(plugins),
+        len(plugins),
         limits,
         stack.id,
         stack.name,

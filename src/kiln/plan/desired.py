@@ -43,6 +43,8 @@ def desired_resources(
             continue
         properties, found = _properties(resolver, declaration)
         diagnostics += found
+        update_policy, found = _update_policy(resolver, declaration)
+        diagnostics += found
         resolved_type = declaration.type
         restricted: frozenset[str] = frozenset()
         if environment is not None:
@@ -59,6 +61,7 @@ def desired_resources(
                 depends_on=frozenset(dependencies.get(name, ())),
                 schema=registry.get(resolved_type),
                 deletion_policy=_deletion_policy(resolver, declaration),
+                update_policy=update_policy,
                 restricted_actions=restricted,
             )
         )
@@ -76,6 +79,16 @@ def _properties(
 ) -> tuple[Mapping[str, Any], list[Diagnostic]]:
     try:
         value = resolver.resolve(declaration.properties)
+    except EvaluationError as error:
+        return {}, [error.diagnostic()]
+    return (value if isinstance(value, dict) else {}), []
+
+
+def _update_policy(
+    resolver: Resolver, declaration: ResourceDeclaration
+) -> tuple[Mapping[str, Any], list[Diagnostic]]:
+    try:
+        value = resolver.resolve(declaration.update_policy)
     except EvaluationError as error:
         return {}, [error.diagnostic()]
     return (value if isinstance(value, dict) else {}), []

@@ -39,6 +39,8 @@ class DesiredResource:
     depends_on: frozenset[str] = frozenset()
     schema: ResourceSchema | None = None
     deletion_policy: str = "Delete"
+    #: The ``update_policy`` section, resolved; a change to it alone is an update.
+    update_policy: Mapping[str, Any] = field(default_factory=dict)
     restricted_actions: frozenset[str] = frozenset()
     #: The plugin cannot have two incarnations at once (a fixed name, a port...).
     replace_delete_first: bool = False
@@ -52,6 +54,8 @@ class _Decision:
     decided_at_apply: bool = False
     #: For a restore: the replaced incarnation that becomes live again.
     restore_id: str | None = None
+    #: For a delete: take a snapshot first (``deletion_policy: Snapshot``).
+    snapshot: bool = False
 
 
 def plan_changes(
@@ -116,7 +120,9 @@ def _removal(policy: str) -> _Decision:
         )
     if policy.lower() == "snapshot":
         return _Decision(
-            Operation.DELETE, reason="removed from the template; snapshot, then delete"
+            Operation.DELETE,
+            reason="removed from the template; snapshot, then delete",
+            snapshot=True,
         )
     return _Decision(Operation.DELETE, reason="removed from the template")
 
@@ -146,9 +152,12 @@ def _decide(
         reason = f"it is {record.state}"
         return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
     changed = _changed_properties(record.properties, resource.properties)
-    if not changed:
-        return _Decision(Operation.SAME), []
-    return _decide_change(resource, record, changed, path)
+    if changed:
+        return _decide_change(resource, record, changed, path)
+    if _changed_properties(record.update_policy, resource.update_policy):
+        decision = _Decision(Operation.UPDATE, reason="update_policy changed")
+        return _restricted(resource, decision, path)
+    return _Decision(Operation.SAME), []
 
 
 def _decide_change(
@@ -298,7 +307,14 @@ class _Ordering:
         operation = decision.operation
         if operation in (Operation.DELETE, Operation.RETAIN):
             requires = self._dependents_moved(name)
-            step = Step(StepKey(name), operation, kind, reason=decision.reason, requires=requires)
+            step = Step(
+                StepKey(name),
+                operation,
+                kind,
+                reason=decision.reason,
+                requires=requires,
+                snapshot=decision.snapshot,
+            )
             return [replace(step, record_id=self._record_id(name))]
         if operation is Operation.RESTORE:
             return self._restore(name, decision, kind)

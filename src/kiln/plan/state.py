@@ -45,6 +45,8 @@ class Intent(enum.StrEnum):
     CREATE_ISSUED = "CREATE_ISSUED"
     UPDATE_ISSUED = "UPDATE_ISSUED"
     DELETE_ISSUED = "DELETE_ISSUED"
+    #: A snapshot before deletion was requested (``deletion_policy: Snapshot``).
+    SNAPSHOT_ISSUED = "SNAPSHOT_ISSUED"
 
 
 def new_id() -> str:

@@ -63,6 +63,8 @@ class Step:
     decided_at_apply: bool = False
     #: The recorded incarnation the step works on (None for a create).
     record_id: str | None = None
+    #: A delete that takes a snapshot first (``deletion_policy: Snapshot``).
+    snapshot: bool = False
 
 
 @dataclass(frozen=True)

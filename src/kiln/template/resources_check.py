@@ -26,6 +26,9 @@ from kiln.template.resource_registry import ResolvedType
 if TYPE_CHECKING:
     from kiln.template.validate import ValidationResult
 
+#: ``deletion_policy: Snapshot`` on a type that cannot take snapshots.
+UNSUPPORTED_DELETION_POLICY = "S6009"
+
 #: Attributes every Heat resource has besides its schema's.
 COMMON_ATTRIBUTES = frozenset({"show"})
 
@@ -168,7 +171,38 @@ class _ResourceChecker:
         if schema is not None:
             _, property_diagnostics = validate_properties(schema, values, self.registry)
             diagnostics += [d.under(properties_path) for d in property_diagnostics]
+            if resolved.template is None and not schema.accepts_any_properties:
+                diagnostics += self._policies(resource, schema)
         return schema, diagnostics
+
+    def _policies(self, resource: ResourceDeclaration, schema: ResourceSchema) -> list[Diagnostic]:
+        """``update_policy`` against the type's policy schema; Snapshot only where supported.
+
+        As in Heat, a type that declares no update_policy schema accepts no
+        update_policy keys at all.
+        """
+        diagnostics: list[Diagnostic] = []
+        policy_path = resource.path / self.template.key("update_policy")
+        policy, found = self.evaluate(resource.update_policy)
+        diagnostics += found
+        if isinstance(policy, dict) and policy:
+            _, problems = validate_properties(schema.update_policy_schema(), policy, self.registry)
+            diagnostics += [d.under(policy_path) for d in problems]
+        deletion, found = self.evaluate(resource.deletion_policy)
+        diagnostics += found
+        if (
+            isinstance(deletion, str)
+            and deletion.capitalize() == "Snapshot"
+            and not schema.supports_snapshot
+        ):
+            diagnostics.append(
+                Diagnostic(
+                    UNSUPPORTED_DELETION_POLICY,
+                    f'"{deletion}" deletion policy not supported by {schema.type_name}',
+                    resource.path / self.template.key("deletion_policy"),
+                )
+            )
+        return diagnostics
 
     def _unknown_type(self, type_name: str, written: str, path: TemplatePath) -> Diagnostic:
         shown = type_name if type_name == written else f"{written} (mapped to {type_name})"

@@ -147,6 +147,25 @@ def test_retain_policy_forgets_without_deleting() -> None:
     assert [(s.key, s.operation) for s in plan] == [(StepKey("db"), Operation.RETAIN)]
 
 
+def test_snapshot_policy_deletes_after_a_snapshot() -> None:
+    plan, _ = plan_changes(
+        [], [have("db", VALUE, value=1)], previous_deletion_policies={"db": "Snapshot"}
+    )
+    [step] = plan
+    assert (step.operation, step.snapshot) == (Operation.DELETE, True)
+    assert step.reason == "removed from the template; snapshot, then delete"
+
+
+def test_a_change_of_update_policy_alone_updates_in_place() -> None:
+    recorded = replace(have("db", VALUE, value=1), update_policy={"batch": 1})
+    same = replace(want("db", VALUE, value=1), update_policy={"batch": 1})
+    changed = replace(same, update_policy={"batch": 2})
+    assert [s.operation for s in plan_changes([same], [recorded])[0]] == [Operation.SAME]
+    plan, problems = plan_changes([changed], [recorded])
+    assert problems == []
+    assert plan.render() == "update             db (OS::Heat::Value): update_policy changed"
+
+
 def test_delete_first_replacement_deletes_the_old_one_first() -> None:
     resource = DesiredResource(
         "port", RANDOM, {"length": 5}, schema=random_string.SCHEMA, replace_delete_first=True
