@@ -184,17 +184,7 @@ def desired_properties(
     context: OperationContext, name: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The resource's properties as the template resolves them now, and converted for the plugin."""
-    template = context.result.template
-    if template is None:
-        raise StepFailed("the template did not validate")
-    scope = recorded_scope(context.result, context.store.live(context.stack.id), context.plugins)
-    try:
-        resolved = Resolver(scope, context.result.limits).resolve(
-            template.resources[name].properties
-        )
-    except EvaluationError as error:
-        raise StepFailed(f"Property error: {error.path}: {error.message}") from error
-    resolved = resolved if isinstance(resolved, dict) else {}
+    resolved = _resolved_section(context, name, "properties", "Property error")
     if contains_unknown(resolved):
         raise StepFailed(
             f"Property error: resources.{name}.properties refer to values not known yet"
@@ -216,16 +206,23 @@ def desired_properties(
 
 def desired_update_policy(context: OperationContext, name: str) -> dict[str, Any]:
     """The resource's ``update_policy`` as the template resolves it now."""
+    return _resolved_section(context, name, "update_policy", "update_policy error")
+
+
+def _resolved_section(
+    context: OperationContext, name: str, section: str, failure: str
+) -> dict[str, Any]:
+    """One mapping section of the resource's declaration, resolved against the records."""
     template = context.result.template
     if template is None:
         raise StepFailed("the template did not validate")
     scope = recorded_scope(context.result, context.store.live(context.stack.id), context.plugins)
     try:
         resolved = Resolver(scope, context.result.limits).resolve(
-            template.resources[name].update_policy
+            getattr(template.resources[name], section)
         )
     except EvaluationError as error:
-        raise StepFailed(f"update_policy error: {error.path}: {error.message}") from error
+        raise StepFailed(f"{failure}: {error.path}: {error.message}") from error
     return resolved if isinstance(resolved, dict) else {}
 
 
