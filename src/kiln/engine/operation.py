@@ -177,12 +177,7 @@ class Engine:
         """Cancel the operation's waits once it is superseded, so a cancel takes effect at once."""
         while not cancellation.is_cancelled():
             await asyncio.sleep(WATCH_INTERVAL)
-            current = self.stacks.get(stack_id)
-            if (
-                lease_lost.is_cancelled()
-                or current is None
-                or current.current_traversal != traversal
-            ):
+            if lease_lost.is_cancelled() or self.stacks.traversal(stack_id) != traversal:
                 cancellation.cancel()
 
     async def _converge_watched(
@@ -247,8 +242,7 @@ class Engine:
         stack_id = context.stack.id
 
         def superseded() -> bool:
-            current = self.stacks.get(stack_id)
-            return current is None or current.current_traversal != context.traversal
+            return self.stacks.traversal(stack_id) != context.traversal
 
         def should_stop() -> bool:
             return context.cancellation.is_cancelled() or context.timed_out() or superseded()

@@ -216,11 +216,12 @@ def _resolved_section(
     template = context.result.template
     if template is None:
         raise StepFailed("the template did not validate")
+    node = getattr(template.resources[name], section)
+    if not node:
+        return {}
     scope = recorded_scope(context.result, context.store.live(context.stack.id), context.plugins)
     try:
-        resolved = Resolver(scope, context.result.limits).resolve(
-            getattr(template.resources[name], section)
-        )
+        resolved = Resolver(scope, context.result.limits).resolve(node)
     except EvaluationError as error:
         raise StepFailed(f"{failure}: {error.path}: {error.message}") from error
     return resolved if isinstance(resolved, dict) else {}

@@ -95,6 +95,16 @@ class StackRepository:
             query = query.where(StackRow.deleted_at.is_(None))
         return self._load_one(query)
 
+    def traversal(self, stack_id: str) -> str | None:
+        """The live stack's current operation id: one column, for a running engine's checks.
+
+        None when the stack is gone or runs no operation.
+        """
+        query = select(StackRow.current_traversal).where(
+            StackRow.id == stack_id, StackRow.deleted_at.is_(None)
+        )
+        return self.database.read(lambda session: session.scalar(query))
+
     def find(self, project_id: str, name_or_id: str) -> StackRecord | None:
         """A live stack of the project by id, else by name (Heat's stack identification)."""
         live = select(StackRow).where(
