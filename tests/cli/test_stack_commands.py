@@ -508,21 +508,11 @@ def test_second_operation_is_refused_and_cancel_without_rollback_fails_the_creat
     assert kiln.data("stack", "create", "busy", "-t", template)["stack_status"] == (
         "CREATE_IN_PROGRESS"
     )
-    update, delete = kiln.run_all(
-        [
-            ("stack", "update", "busy", "-t", template, "--wait"),
-            ("stack", "delete", "busy", "--wait", "-y"),
-        ]
-    )
+    update = kiln.run("stack", "update", "busy", "-t", template, "--wait")
     assert (update.returncode, update.stdout, update.stderr) == (
         1,
         "",
         "Error: Stack busy already has an action (CREATE) in progress.\n",
-    )
-    assert (delete.returncode, delete.stdout, delete.stderr) == (
-        1,
-        "",
-        "Stack busy already has an action (CREATE) in progress.\n",
     )
 
     cancelled = kiln.run("stack", "cancel", "busy", "--no-rollback")
@@ -543,6 +533,21 @@ def test_second_operation_is_refused_and_cancel_without_rollback_fails_the_creat
         ("busy", "CREATE_IN_PROGRESS", "Stack CREATE started"),
         ("busy", "CREATE_FAILED", "Stack CREATE cancelled"),
     ]
+
+
+def test_delete_takes_over_a_create_in_progress(kiln: Kiln) -> None:
+    template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
+    kiln.data("stack", "create", "stuck", "-t", template)
+    _wait_until_creating(kiln, "stuck")
+    deleted = kiln.run("stack", "delete", "stuck", "--wait", "-y", timeout=10)
+    assert deleted.returncode == 0, deleted.stderr
+    assert re.fullmatch(
+        finished("stuck", "DELETE_COMPLETE", "Stack DELETE completed successfully"),
+        deleted.stderr,
+    )
+    again = kiln.run("stack", "delete", "stuck", "-y")
+    assert (again.returncode, again.stderr) == (1, "The Stack (stuck) could not be found.\n")
+    kiln.wait_for_engines_to_exit()
 
 
 def _wait_until_creating(kiln: Kiln, name: str) -> None:

@@ -7,6 +7,7 @@ replacements, no completed resource without a physical id, gap-free events.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 from pathlib import Path
@@ -187,8 +188,10 @@ def test_only_one_operation_at_a_time(harness: Harness) -> None:
     stack = harness.service.create("busy", StackDefinition(textwrap.dedent(FAILING)))
     with pytest.raises(OperationInProgress, match="already has an action"):
         harness.service.update(stack.id, StackDefinition("heat_template_version: 2018-08-31\n"))
-    with pytest.raises(OperationInProgress):
-        harness.service.delete(stack.id)
+    with pytest.raises(OperationInProgress, match="already has an action"):
+        harness.service.update(
+            stack.id, StackDefinition("heat_template_version: 2018-08-31\n"), existing=True
+        )
     harness.run(stack)
 
 
@@ -377,3 +380,37 @@ def test_update_policy_keys_the_type_does_not_declare_are_refused(harness: Harne
     assert [str(d.path) for d in caught.value.diagnostics] == [
         "resources.value.update_policy.rolling_update"
     ]
+
+
+STUCK = """
+    heat_template_version: 2018-08-31
+    resources:
+      slow:
+        type: OS::Heat::TestResource
+        properties: {wait_secs: 60, action_wait_secs: {delete: 0}}
+"""
+
+
+def test_delete_supersedes_a_create_in_progress(harness: Harness) -> None:
+    stuck = harness.service.create("stuck", StackDefinition(textwrap.dedent(STUCK)))
+
+    async def create_then_delete() -> None:
+        running = asyncio.ensure_future(harness.engine().run(stuck.id))
+        while not any(r.name == "slow" for r in harness.records(stuck)):
+            await asyncio.sleep(0.02)
+        harness.service.delete(stuck.id)
+        await asyncio.wait_for(running, timeout=10)
+
+    asyncio.run(create_then_delete())
+    stack = harness.stack(stuck.id)
+    harness.assert_consistent(stack)
+    assert stack.state == "DELETE_COMPLETE"
+    assert harness.records(stack) == []
+    events = harness.events(stack)
+    assert events[-1] == ("stuck", "DELETE_COMPLETE")
+    assert events.index(("stuck", "DELETE_IN_PROGRESS")) < events.index(("slow", "DELETE_COMPLETE"))
+    with pytest.raises(OperationInProgress):
+        # A delete in progress is not started again.
+        deleting = harness.service.create("again", StackDefinition(textwrap.dedent(STUCK)))
+        harness.service.delete(deleting.id)
+        harness.service.delete(deleting.id)

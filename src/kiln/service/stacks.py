@@ -244,8 +244,17 @@ class StackService:
         return self.get(stack.id)
 
     def delete(self, name_or_id: str) -> StackRecord:
+        """Heat's stack delete, which also supersedes a create, update or rollback in progress.
+
+        The engine running that operation sees it superseded, stops its
+        steps where they stand (recording what they made) and deletes
+        everything, so a stack stuck creating can always be deleted. Only a
+        delete already in progress is not started again.
+        """
         stack = self.get(name_or_id)
-        self._begin(stack, Action.DELETE, expected=stack.current_traversal, allow_in_progress=False)
+        if stack.status is Status.IN_PROGRESS and stack.action is Action.DELETE:
+            raise OperationInProgress(stack)
+        self._begin(stack, Action.DELETE, expected=stack.current_traversal, allow_in_progress=True)
         return self.get(stack.id)
 
     def cancel(self, name_or_id: str, *, rollback: bool = True) -> StackRecord:
