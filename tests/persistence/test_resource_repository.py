@@ -297,6 +297,23 @@ def test_replacement_links_both_ways_and_delete_unlinks(
     assert check(stacks, resources, stack.id) == []
 
 
+def test_removing_the_middle_of_a_replacement_chain_splices_it(
+    resources: ResourceRepository, stacks: StackRepository, stack: StackRecord
+) -> None:
+    first = resources.add(resource(stack, physical_id="a", action=Action.CREATE))
+    middle = resources.add_replacement(
+        resource(stack, generation=1, physical_id="b", replaces=first.id)
+    )
+    last = resources.add_replacement(
+        resource(stack, generation=2, physical_id="c", replaces=middle.id)
+    )
+    assert resources.remove(middle.id) is True
+    links = {r.generation: (r.replaces, r.replaced_by) for r in resources.by_stack(stack.id)}
+    assert links == {0: (None, last.id), 2: (first.id, None)}
+    assert resources.current(stack.id)["server"].id == last.id
+    assert check(stacks, resources, stack.id) == []
+
+
 def test_mark_replaced_links_existing_records(
     resources: ResourceRepository, stacks: StackRepository, stack: StackRecord
 ) -> None:

@@ -146,17 +146,17 @@ class RepositoryStore:
         if removed is None:
             return
         self._by_name.get(removed.name, {}).pop(record_id, None)
+        # Spliced out of its chain, as the repository does: predecessor and
+        # successor now point at each other.
         for partner_id in (removed.replaces, removed.replaced_by):
             partner = self._records.get(partner_id) if partner_id else None
             if partner is not None:
-                self._put(
-                    partner.evolve(
-                        replaces=None if partner.replaces == record_id else partner.replaces,
-                        replaced_by=None
-                        if partner.replaced_by == record_id
-                        else partner.replaced_by,
-                    )
-                )
+                replaces, replaced_by = partner.replaces, partner.replaced_by
+                if replaces == record_id:
+                    replaces = removed.replaces
+                if replaced_by == record_id:
+                    replaced_by = removed.replaced_by
+                self._put(partner.evolve(replaces=replaces, replaced_by=replaced_by))
         self._refresh_live(removed.name)
 
     def _remember(self, record: ResourceRecord) -> None:

@@ -140,14 +140,16 @@ class ResourceRepository:
         """
 
         def remove(session: Session) -> bool:
+            connection = session.connection()
+            links = connection.execute(_LINKS_OF, {"record_id": resource_id}).first()
             statement = delete(ResourceRow).where(ResourceRow.id == resource_id)
             if fence is not None:
                 statement = statement.where(
                     ResourceRow.fence == fence, ResourceRow.lease_owner.is_not(None)
                 )
-            if session.connection().execute(statement).rowcount != 1:
+            if links is None or connection.execute(statement).rowcount != 1:
                 return False
-            _unlink(session, resource_id)
+            _unlink(session, resource_id, links.replaces, links.replaced_by)
             return True
 
         return self.database.write(remove)
@@ -574,7 +576,12 @@ def _stored_properties(connection: Connection, ids: Sequence[str]) -> dict[str, 
 def _remove(
     session: Session, group: Sequence[PendingWrite]
 ) -> list[tuple[PendingWrite, str | None]]:
-    """Delete the rows that exist; each write with its row's stack, or None when there was none."""
+    """Delete the rows that exist; each write with its row's stack, or None when there was none.
+
+    Rows that may be in a replacement chain are spliced out one at a time,
+    each reading its links afresh: two neighbours removed together must not
+    leave a link to either.
+    """
     connection = session.connection()
     ids = list(dict.fromkeys(w.record_id for w in group))
     stacks: dict[str, str] = {}
@@ -582,16 +589,16 @@ def _remove(
         chunk = ids[start : start + _IN_CHUNK]
         query = select(ResourceRow.id, ResourceRow.stack_id).where(ResourceRow.id.in_(chunk))
         stacks.update({row.id: row.stack_id for row in connection.execute(query)})
-    present = [record_id for record_id in ids if record_id in stacks]
-    if present:
-        connection.execute(_DELETE, [{"record_id": record_id} for record_id in present])
-    outcomes: list[tuple[PendingWrite, str | None]] = []
-    for write in group:
-        stack_id = stacks.pop(write.record_id, None)
-        if stack_id is not None and write.linked:
-            _unlink(session, write.record_id)
-        outcomes.append((write, stack_id))
-    return outcomes
+    linked = {w.record_id for w in group if w.linked}
+    plain = [record_id for record_id in ids if record_id in stacks and record_id not in linked]
+    if plain:
+        connection.execute(_DELETE, [{"record_id": record_id} for record_id in plain])
+    for record_id in ids:
+        if record_id in stacks and record_id in linked:
+            links = connection.execute(_LINKS_OF, {"record_id": record_id}).one()
+            connection.execute(_DELETE, {"record_id": record_id})
+            _unlink(session, record_id, links.replaces, links.replaced_by)
+    return [(write, stacks.get(write.record_id)) for write in group]
 
 
 def _fenced(resource_id: str, fence: int) -> Update:
@@ -603,20 +610,34 @@ def _fenced(resource_id: str, fence: int) -> Update:
     )
 
 
-_CLEAR_REPLACES = (
-    update(ResourceRow).where(ResourceRow.replaces == bindparam("gone")).values(replaces=None)
+_RELINK_SUCCESSOR = (
+    update(ResourceRow)
+    .where(ResourceRow.replaces == bindparam("gone"))
+    .values(replaces=bindparam("predecessor"))
 )
-_CLEAR_REPLACED_BY = (
-    update(ResourceRow).where(ResourceRow.replaced_by == bindparam("gone")).values(replaced_by=None)
+_RELINK_PREDECESSOR = (
+    update(ResourceRow)
+    .where(ResourceRow.replaced_by == bindparam("gone"))
+    .values(replaced_by=bindparam("successor"))
+)
+_LINKS_OF = select(ResourceRow.replaces, ResourceRow.replaced_by).where(
+    ResourceRow.id == bindparam("record_id")
 )
 _DELETE = delete(ResourceRow).where(ResourceRow.id == bindparam("record_id"))
 
 
-def _unlink(session: Session, resource_id: str) -> None:
-    """Clear links pointing at a removed incarnation so none dangles."""
+def _unlink(
+    session: Session, resource_id: str, predecessor: str | None, successor: str | None
+) -> None:
+    """Splice a removed incarnation out of its replacement chain so no link dangles.
+
+    Its predecessor now points at its successor and back: removing the
+    middle of a chain A -> B -> C leaves A replaced by C, never a second
+    live incarnation.
+    """
     connection = session.connection()
-    connection.execute(_CLEAR_REPLACES, {"gone": resource_id})
-    connection.execute(_CLEAR_REPLACED_BY, {"gone": resource_id})
+    connection.execute(_RELINK_SUCCESSOR, {"gone": resource_id, "predecessor": predecessor})
+    connection.execute(_RELINK_PREDECESSOR, {"gone": resource_id, "successor": successor})
 
 
 def _resource_event(session: Session, resource_id: str) -> tuple[str, EventDraft]:
