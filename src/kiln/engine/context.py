@@ -88,6 +88,8 @@ class OperationContext:
     #: Resources a step of this walk created, updated, replaced or restored: an
     #: unchanged resource that depends on one resolves its properties again.
     changed: set[str] = field(default_factory=set)
+    #: Resource -> the plugin type its declared type maps to (the template is fixed).
+    resolved_types: dict[str, str] = field(default_factory=dict)
 
     def timed_out(self) -> bool:
         return self.deadline is not None and self.clock.monotonic() >= self.deadline

@@ -168,16 +168,22 @@ def _provider_context(context: OperationContext, record: ResourceRecord) -> Prov
 
 
 def _resolved_type(context: OperationContext, name: str) -> str:
+    """The plugin type the resource maps to through the environment (once per operation)."""
+    known = context.resolved_types.get(name)
+    if known is not None:
+        return known
     declaration = context.result.template.resources[name] if context.result.template else None
     if declaration is None:
         raise StepFailed(f"resource {name!r} is not in the template")
     environment = context.result.environment
-    if environment is None:
-        return declaration.type
-    resolved, _ = environment.resource_registry.resolve(
-        declaration.type, name, is_known=lambda type_name: type_name in context.plugins
-    )
-    return resolved.type_name
+    type_name = declaration.type
+    if environment is not None:
+        resolved, _ = environment.resource_registry.resolve(
+            declaration.type, name, is_known=lambda type_name: type_name in context.plugins
+        )
+        type_name = resolved.type_name
+    context.resolved_types[name] = type_name
+    return type_name
 
 
 def desired_properties(
