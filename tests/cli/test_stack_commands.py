@@ -788,3 +788,56 @@ def test_invalid_template_is_reported_by_location_and_creates_nothing(kiln: Kiln
         "",
         "Error: The Stack (bad) could not be found.\n",
     )
+
+
+# -- nested stacks -------------------------------------------------------------------------
+
+NESTED_CHILD = """\
+heat_template_version: 2018-08-31
+parameters:
+  size: {type: number, default: 1}
+resources:
+  disk:
+    type: OS::Heat::Value
+    properties: {value: {get_param: size}}
+outputs:
+  size: {value: {get_attr: [disk, value]}}
+"""
+
+NESTED_PARENT = """\
+heat_template_version: 2018-08-31
+resources:
+  volume:
+    type: My::Volume
+    properties: {size: 3}
+outputs:
+  size: {value: {get_attr: [volume, size]}}
+"""
+
+
+def test_provider_template_runs_as_a_nested_stack_listed_with_nested_depth(kiln: Kiln) -> None:
+    kiln.write("volume.yaml", NESTED_CHILD)
+    environment = str(kiln.write("env.yaml", "resource_registry:\n  My::Volume: volume.yaml\n"))
+    template = str(kiln.write("parent.yaml", NESTED_PARENT))
+    created = kiln.run("stack", "create", "outer", "-t", template, "-e", environment, "--wait")
+    assert created.returncode == 0, created.stderr
+    assert kiln.data("stack", "output", "show", "outer", "size")["output_value"] == 3
+
+    flat = kiln.data("stack", "resource", "list", "outer")
+    assert [(r["resource_name"], r["resource_type"]) for r in flat] == [("volume", "My::Volume")]
+    nested = kiln.data("stack", "resource", "list", "outer", "--nested-depth", "1")
+    child_name = next(r["stack_name"] for r in nested if r["resource_name"] == "disk")
+    assert child_name.startswith("outer-volume-")
+    assert [(r["stack_name"], r["resource_name"], r["resource_status"]) for r in nested] == [
+        ("outer", "volume", "CREATE_COMPLETE"),
+        (child_name, "disk", "CREATE_COMPLETE"),
+    ]
+    events = kiln.data("stack", "event", "list", "outer", "--nested-depth", "1")
+    assert (child_name, "disk", "CREATE_COMPLETE") in [
+        (e["stack_name"], e["resource_name"], e["resource_status"]) for e in events
+    ]
+    assert [s["Stack Name"] for s in kiln.data("stack", "list")] == ["outer"]
+
+    deleted = kiln.run("stack", "delete", "outer", "--wait", "-y")
+    assert deleted.returncode == 0, deleted.stderr
+    assert kiln.data("stack", "list") == []

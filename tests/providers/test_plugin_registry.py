@@ -21,9 +21,12 @@ HEAT_TYPES = [
     "OS::Heat::Delay",
     "OS::Heat::None",
     "OS::Heat::RandomString",
+    "OS::Heat::Stack",
     "OS::Heat::TestResource",
     "OS::Heat::Value",
 ]
+#: Every installed provider's types (the AWS types that need no account among them).
+INSTALLED_TYPES = ["AWS::CloudFormation::Stack", *HEAT_TYPES]
 
 
 class Widget(InstantPlugin):
@@ -77,12 +80,12 @@ def test_heat_register_adds_every_plugin_and_the_test_constraint() -> None:
     assert registry.get("OS::Heat::None") is NoneResource
     assert registry.schemas().type_names() == HEAT_TYPES
     assert registry.custom_constraints.names() == ["test_constr"]
-    assert len(PLUGINS) == 5
+    assert len(PLUGINS) == 6
 
 
 def test_entry_points_give_plugins_and_the_schemas_the_template_layer_uses() -> None:
     plugins = load_plugin_registry()
     schemas = load_schema_registry()
-    assert plugins.type_names() == HEAT_TYPES
-    assert schemas.type_names() == HEAT_TYPES
+    assert plugins.type_names() == INSTALLED_TYPES
+    assert schemas.type_names() == INSTALLED_TYPES
     assert "test_constr" in schemas.custom_constraints

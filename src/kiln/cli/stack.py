@@ -410,13 +410,28 @@ def event() -> None:
     """Stack events."""
 
 
+_nested_depth_option = click.option(
+    "--nested-depth",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also list those of nested stacks, this many levels down.",
+)
+
+
 @event.command("list")
 @click.argument("name_or_id")
 @click.option("--resource", help="Only events of this resource.")
 @click.option("--follow", is_flag=True, help="Keep printing new events until the operation ends.")
+@_nested_depth_option
 @format_option
-def event_list(name_or_id: str, resource: str | None, follow: bool, output_format: str) -> None:
+def event_list(
+    name_or_id: str, resource: str | None, follow: bool, nested_depth: int, output_format: str
+) -> None:
     embedded, stack_record = _embedded_stack(name_or_id)
+    if nested_depth and not follow:
+        _print_nested_events(embedded, stack_record, nested_depth, resource, output_format)
+        return
     last = 0
     follower = _Follower(stack_record.id)
     while True:
@@ -466,6 +481,52 @@ class _Follower:
         return closed and not may_roll_back
 
 
+def _print_nested_events(
+    embedded: Embedded,
+    stack_record: StackRecord,
+    nested_depth: int,
+    resource: str | None,
+    output_format: str,
+) -> None:
+    """Events of the stack and its nested stacks in time order, each with its stack's name."""
+    named = [
+        (member.name, item)
+        for member in embedded.service.family(stack_record, nested_depth)
+        for item in embedded.service.event_records(member, resource=resource)
+    ]
+    named.sort(key=lambda pair: (pair[1].created_at or 0, pair[1].sequence))
+    if output_format == "table":
+        for stack_name, item in named:
+            time_text = f"{item.created_at:%Y-%m-%d %H:%M:%SZ}" if item.created_at else ""
+            click.echo(
+                f"{time_text} [{stack_name}/{item.resource_name}]: "
+                f"{item.action}_{item.status}  {item.status_reason}"
+            )
+        return
+    print_rows(
+        (
+            "id",
+            "stack_name",
+            "resource_name",
+            "resource_status",
+            "resource_status_reason",
+            "event_time",
+        ),
+        [
+            (
+                e.id,
+                stack_name,
+                e.resource_name,
+                f"{e.action}_{e.status}",
+                e.status_reason,
+                e.created_at,
+            )
+            for stack_name, e in named
+        ],
+        output_format,
+    )
+
+
 def _print_events(events: list[EventRecord], output_format: str) -> None:
     if output_format == "table":
         for item in events:
@@ -492,24 +553,27 @@ def resource() -> None:
 
 @resource.command("list")
 @click.argument("name_or_id")
+@_nested_depth_option
 @format_option
-def resource_list(name_or_id: str, output_format: str) -> None:
+def resource_list(name_or_id: str, nested_depth: int, output_format: str) -> None:
     embedded, stack_record = _embedded_stack(name_or_id)
-    rows = [
-        (r.name, r.physical_id or "", r.type, r.state, r.updated_at)
-        for r in embedded.service.resource_records(stack_record)
-    ]
-    print_rows(
-        (
-            "resource_name",
-            "physical_resource_id",
-            "resource_type",
-            "resource_status",
-            "updated_time",
-        ),
-        rows,
-        output_format,
+    columns = (
+        "resource_name",
+        "physical_resource_id",
+        "resource_type",
+        "resource_status",
+        "updated_time",
     )
+    rows = [
+        (r.name, r.physical_id or "", r.type, r.state, r.updated_at, member.name)
+        for member in embedded.service.family(stack_record, nested_depth)
+        for r in embedded.service.resource_records(member)
+    ]
+    if nested_depth:
+        # As the OpenStack client does, a stack_name column says where each one lives.
+        print_rows((*columns, "stack_name"), rows, output_format)
+    else:
+        print_rows(columns, [row[:-1] for row in rows], output_format)
 
 
 @resource.command("show")

@@ -9,13 +9,14 @@ crash between two saves loses nothing that was already reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from kiln.persistence.events import EventDraft
 from kiln.plan.state import ResourceRecord, StackRecord
 from kiln.providers.context import Cancellation, Clock, SystemClock
+from kiln.providers.nested import StackClient
 from kiln.providers.registry import PluginRegistry
 from kiln.template.validate import ValidationResult
 
@@ -90,6 +91,10 @@ class OperationContext:
     changed: set[str] = field(default_factory=set)
     #: Resource -> the plugin type its declared type maps to (the template is fixed).
     resolved_types: dict[str, str] = field(default_factory=dict)
+    #: Resolved types that are provider template locations (run as nested stacks).
+    provider_templates: set[str] = field(default_factory=set)
+    #: The nested-stack client for a resource's plugins (``ctx.clients["stacks"]``).
+    stack_client: Callable[[str], StackClient] | None = None
 
     def timed_out(self) -> bool:
         return self.deadline is not None and self.clock.monotonic() >= self.deadline

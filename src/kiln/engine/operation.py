@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from kiln.config import TemplateLimits
 from kiln.engine.context import OperationContext
+from kiln.engine.nested import NestedStackClient
 from kiln.engine.resource_steps import (
     StepFailed,
     StepInterrupted,
@@ -26,7 +28,7 @@ from kiln.engine.resource_steps import (
 from kiln.engine.scope import recorded_scope
 from kiln.engine.store import RepositoryStore
 from kiln.engine.validation import validate_stack
-from kiln.errors import Diagnostic
+from kiln.errors import Diagnostic, EvaluationError
 from kiln.graph.walker import walk
 from kiln.persistence.database import Database
 from kiln.persistence.events import EventRepository
@@ -39,6 +41,7 @@ from kiln.plan.state import Action, StackRecord, Status
 from kiln.plan.steps import Plan, Step, StepKey
 from kiln.providers.context import Cancellation, Clock, SystemClock
 from kiln.providers.registry import PluginRegistry
+from kiln.template.functions.base import Resolver
 from kiln.template.references import dependency_map
 from kiln.template.validate import ValidationResult
 
@@ -67,6 +70,25 @@ def attributes_needed(result: ValidationResult) -> dict[str, frozenset[str]]:
     return {name: frozenset(names) for name, names in needed.items()}
 
 
+def resource_facade(result: ValidationResult, name: str) -> dict[str, Any]:
+    """What ``resource_facade`` reads in a nested stack: the sections of its parent resource."""
+    template = result.template
+    if template is None or result.scope is None or name not in template.resources:
+        return {}
+    declaration = template.resources[name]
+    resolver = Resolver(result.scope, result.limits)
+    facade: dict[str, Any] = {}
+    for section in ("metadata", "deletion_policy", "update_policy"):
+        try:
+            facade[section] = resolver.resolve(getattr(declaration, section))
+        except EvaluationError:
+            facade[section] = None
+    facade["deletion_policy"] = facade["deletion_policy"] or "Delete"
+    facade["metadata"] = facade["metadata"] or {}
+    facade["update_policy"] = facade["update_policy"] or {}
+    return facade
+
+
 class Engine:
     """Runs stack operations in this process; several engines may share one database."""
 
@@ -81,6 +103,7 @@ class Engine:
         concurrency: int | None = None,
         lease_seconds: float = 30.0,
         limits: TemplateLimits | None = None,
+        children: dict[str, asyncio.Task[StackRecord | None]] | None = None,
     ) -> None:
         self.limits = limits
         self.database = database
@@ -93,6 +116,13 @@ class Engine:
         self.locks = LockRepository(database)
         self.events = EventRepository(database)
         self.store = RepositoryStore(database, secrets)
+        self.secrets = secrets
+        #: Nested stacks this process runs, shared by the engines of one tree of
+        #: stacks; the engine that made the map waits for them before it returns.
+        self._owns_children = children is None
+        self._children: dict[str, asyncio.Task[StackRecord | None]] = (
+            {} if children is None else children
+        )
 
     async def run(self, stack_id: str) -> StackRecord | None:
         """Drive the stack's current operation to its end, resuming wherever it stands.
@@ -108,7 +138,37 @@ class Engine:
         finally:
             heartbeat.cancel()
             self.locks.release(stack_id, self.engine_id)
+        if self._owns_children:
+            await self._settle_children()
         return self.stacks.get(stack_id, include_deleted=True)
+
+    def launch(self, stack_id: str) -> None:
+        """Run a (nested) stack's operation in this process unless it already runs here."""
+        running = self._children.get(stack_id)
+        if running is not None and not running.done():
+            return
+        child = Engine(
+            self.database,
+            self.plugins,
+            self.secrets,
+            clock=self.clock,
+            concurrency=self.concurrency,
+            lease_seconds=self.lease_seconds,
+            limits=self.limits,
+            children=self._children,
+        )
+        self._children[stack_id] = asyncio.ensure_future(child.run(stack_id))
+
+    async def _settle_children(self) -> None:
+        """Wait for nested stacks still running (their parents are done with them)."""
+        while pending := [task for task in self._children.values() if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+        tasks = list(self._children.values())
+        self._children.clear()
+        for task in tasks:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
 
     async def _heartbeat(self, stack_id: str, cancellation: Cancellation) -> None:
         """Renew the lease; losing it (another engine took over) stops this one."""
@@ -197,6 +257,16 @@ class Engine:
             deadline=self._deadline(stack),
             attributes_needed=attributes_needed(result),
             dependencies=dependency_map(result.template) if result.template else {},
+            stack_client=lambda resource: NestedStackClient(
+                _source(stack),
+                resource,
+                self.stacks,
+                self.store.resources,
+                self.plugins,
+                self.limits,
+                self.launch,
+                resource_facade(result, resource),
+            ),
         )
         self.store.load(stack.id)
         for _ in range(MAX_ROUNDS):

@@ -21,6 +21,7 @@ from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_
 from kiln.plan.steps import Operation, Step
 from kiln.providers.context import ProviderContext
 from kiln.providers.errors import NotFound, ProviderError
+from kiln.providers.nested import NESTED_STACK_MARK, STACKS_CLIENT
 from kiln.providers.protocol import (
     AttributeRequest,
     CheckRequest,
@@ -152,16 +153,34 @@ def _event(record: ResourceRecord, action: Action, status: Status, reason: str =
 
 def _plugin(context: OperationContext, type_name: str) -> ResourcePlugin:
     plugin_class = context.plugins.get(type_name)
+    if plugin_class is None and type_name in context.provider_templates:
+        plugin_class = context.plugins.template_plugin(type_name)
     if plugin_class is None:
         raise StepFailed(f"no provider is installed for resource type {type_name}")
     return plugin_class()
 
 
+def _recorded_plugin(context: OperationContext, record: ResourceRecord) -> ResourcePlugin | None:
+    """The plugin that made a recorded resource, even when the template no longer names it.
+
+    A provider template's resource records its declared type; its provider
+    data says it is a nested stack, and any template plugin can delete one.
+    """
+    plugin_class = context.plugins.get(record.type)
+    if plugin_class is None and record.provider_data.get(NESTED_STACK_MARK):
+        plugin_class = context.plugins.template_plugin(record.type)
+    return plugin_class() if plugin_class is not None else None
+
+
 def _provider_context(context: OperationContext, record: ResourceRecord) -> ProviderContext:
+    clients = {}
+    if context.stack_client is not None:
+        clients[STACKS_CLIENT] = context.stack_client(record.name)
     return ProviderContext.create(
         record.type,
         record.name,
         clock=context.clock,
+        clients=clients,
         timeout=context.remaining(),
         cancellation=context.cancellation,
     )
@@ -182,6 +201,9 @@ def _resolved_type(context: OperationContext, name: str) -> str:
             declaration.type, name, is_known=lambda type_name: type_name in context.plugins
         )
         type_name = resolved.type_name
+        if resolved.template is not None:
+            type_name = resolved.template
+            context.provider_templates.add(type_name)
     context.resolved_types[name] = type_name
     return type_name
 
@@ -566,7 +588,7 @@ async def delete(context: OperationContext, record_id: str, *, snapshot: bool = 
     step whose record says ``DELETE_ISSUED`` knows the snapshot exists.
     """
     record = context.store.get(record_id)
-    plugin = _plugin(context, record.type) if record.type in context.plugins else None
+    plugin = _recorded_plugin(context, record)
     adopting = record.physical_id is None and record.intent is Intent.CREATE_ISSUED
     snapshotting = (
         snapshot

@@ -24,6 +24,7 @@ def stack_identity(stack: StackRecord, region: str = "RegionOne") -> StackIdenti
         project_id=stack.project_id,
         region=region,
         account_id=stack.project_id,
+        facade=stack.facade,
     )
 
 

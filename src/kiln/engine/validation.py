@@ -70,4 +70,5 @@ def _key(stack: StackRecord, plugins: PluginRegistry, limits: TemplateLimits | N
         tuple(stack.environments),
         tuple(sorted(stack.files.items())),
         json.dumps(stack.parameters, sort_keys=True, default=repr),
+        json.dumps(stack.facade, sort_keys=True, default=repr),
     )

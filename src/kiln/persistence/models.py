@@ -89,6 +89,12 @@ class StackRow(Base):
     parent_id: Mapped[str | None] = mapped_column(
         identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE")
     )
+    #: The parent's resource this nested stack stands for (NULL for a top-level stack).
+    parent_resource: Mapped[str | None] = mapped_column(identifier(NAME_LENGTH), nullable=True)
+    #: 0 for a top-level stack (NULL in rows older than the column).
+    nesting_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The parent resource's metadata/deletion_policy/update_policy, for ``resource_facade``.
+    facade: Mapped[dict[str, Any] | None] = mapped_column(json_document(), nullable=True)
     #: Last event sequence handed out; bumped in the transaction that adds an event.
     event_sequence: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -95,6 +95,17 @@ class StackRepository:
             query = query.where(StackRow.deleted_at.is_(None))
         return self._load_one(query)
 
+    def children(self, parent_id: str) -> builtins.list[StackRecord]:
+        """The live nested stacks of ``parent_id``, by parent resource name."""
+        query = (
+            select(StackRow)
+            .where(StackRow.parent_id == parent_id, StackRow.deleted_at.is_(None))
+            .order_by(StackRow.parent_resource, StackRow.name)
+        )
+        return self.database.read(
+            lambda session: self._records(session, list(session.scalars(query)))
+        )
+
     def traversal(self, stack_id: str) -> str | None:
         """The live stack's current operation id: one column, for a running engine's checks.
 
@@ -282,6 +293,9 @@ class StackRepository:
             current_traversal=stack.current_traversal,
             deadline_at=stack.deadline_at,
             parent_id=stack.parent_id,
+            parent_resource=stack.parent_resource,
+            nesting_depth=stack.nesting_depth,
+            facade=dict(stack.facade),
             event_sequence=0,
             created_at=stack.created_at,
             updated_at=stack.updated_at,
@@ -326,6 +340,9 @@ class StackRepository:
             current_traversal=row.current_traversal,
             deadline_at=row.deadline_at,
             parent_id=row.parent_id,
+            parent_resource=row.parent_resource,
+            nesting_depth=row.nesting_depth or 0,
+            facade=dict(row.facade or {}),
             created_at=row.created_at,
             updated_at=row.updated_at,
             deleted_at=row.deleted_at,

@@ -13,6 +13,7 @@ from typing import Any
 from kiln.errors import Diagnostic, EvaluationError
 from kiln.plan.planner import DesiredResource
 from kiln.schema.registry import SchemaRegistry
+from kiln.schema.resource_schema import ResourceSchema
 from kiln.template.conditions import is_enabled
 from kiln.template.functions.base import Resolver, Scope
 from kiln.template.model import ResourceDeclaration, Template
@@ -47,25 +48,34 @@ def desired_resources(
         diagnostics += found
         resolved_type = declaration.type
         restricted: frozenset[str] = frozenset()
+        schema = registry.get(resolved_type)
         if environment is not None:
             registry_entry, _ = environment.resource_registry.resolve(
                 declaration.type, name, is_known=lambda type_name: type_name in registry
             )
             resolved_type = registry_entry.type_name
             restricted = environment.resource_registry.restricted_actions_for(name)
+            schema = registry.get(resolved_type)
+            if registry_entry.template is not None:
+                schema = _provider_template_schema(registry_entry.template)
         desired.append(
             DesiredResource(
                 name=name,
                 type=declaration.type,
                 properties=properties,
                 depends_on=frozenset(dependencies.get(name, ())),
-                schema=registry.get(resolved_type),
+                schema=schema,
                 deletion_policy=_deletion_policy(resolver, declaration),
                 update_policy=update_policy,
                 restricted_actions=restricted,
             )
         )
     return desired, diagnostics
+
+
+def _provider_template_schema(location: str) -> ResourceSchema:
+    """A provider template's resource is a nested stack: every change updates it in place."""
+    return ResourceSchema(location, accepts_any_properties=True, dynamic_attributes=True)
 
 
 def deletion_policies(template: Template, scope: Scope) -> dict[str, str]:

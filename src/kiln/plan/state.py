@@ -140,7 +140,12 @@ class StackRecord:
     #: The traversal (operation) the stack is in; a new one supersedes or cancels the old.
     current_traversal: str | None = None
     deadline_at: datetime | None = None
+    #: For a nested stack: the parent stack, the parent's resource it stands for,
+    #: how deep it is (0 at the top) and that resource's facade sections.
     parent_id: str | None = None
+    parent_resource: str | None = None
+    nesting_depth: int = 0
+    facade: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     deleted_at: datetime | None = None

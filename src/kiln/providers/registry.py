@@ -42,6 +42,7 @@ class PluginRegistry:
     def __init__(self) -> None:
         self._plugins: dict[str, type[ResourcePlugin]] = {}
         self._schemas = SchemaRegistry()
+        self._template_plugin: TemplatePluginFactory | None = None
 
     def register(self, plugin_class: type[ResourcePlugin]) -> None:
         type_name = plugin_class.type_name
@@ -55,6 +56,16 @@ class PluginRegistry:
 
     def get(self, type_name: str) -> type[ResourcePlugin] | None:
         return self._plugins.get(type_name)
+
+    def register_template_plugin(self, factory: TemplatePluginFactory) -> None:
+        """What runs a resource whose type is a provider template (given its location)."""
+        self._template_plugin = factory
+
+    def template_plugin(self, location: str) -> type[ResourcePlugin] | None:
+        """The plugin for a provider template, or None when no provider handles them."""
+        if self._template_plugin is None:
+            return None
+        return self._template_plugin(location)
 
     def type_names(self) -> list[str]:
         return sorted(self._plugins)
@@ -75,6 +86,8 @@ class PluginRegistry:
 
 
 Registrar = Callable[[PluginRegistry], None]
+#: Makes the plugin class for one provider template location.
+TemplatePluginFactory = Callable[[str], type[ResourcePlugin]]
 
 
 def load_plugin_registry(group: str = ENTRY_POINT_GROUP) -> PluginRegistry:

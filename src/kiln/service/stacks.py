@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiln.config import TemplateLimits
+from kiln.engine.outputs import Output, stack_outputs
 from kiln.engine.scope import live_records, recorded_scope
+from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
-from kiln.errors import EvaluationError, KilnError, TemplateError
+from kiln.errors import KilnError, TemplateError
 from kiln.persistence.database import Database
 from kiln.persistence.events import EventRepository
 from kiln.persistence.listing import StackFilters
@@ -29,8 +30,6 @@ from kiln.plan.state import Action, EventRecord, ResourceRecord, StackRecord, St
 from kiln.plan.steps import Plan
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.values import Unknown
-from kiln.template.conditions import is_enabled
-from kiln.template.functions.base import Resolver
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
 from kiln.template.validate import ValidationResult
 
@@ -55,14 +54,6 @@ class StackDefinition:
     files: Mapping[str, str] = field(default_factory=dict)
     environments: Sequence[tuple[str, str]] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Output:
-    key: str
-    value: Any = None
-    description: str = ""
-    error: str | None = None
 
 
 class StackService:
@@ -98,6 +89,15 @@ class StackService:
             live_records(self.resources.by_stack(stack.id)).values(), key=lambda r: r.name
         )
 
+    def family(self, stack: StackRecord, nested_depth: int = 0) -> list[StackRecord]:
+        """The stack and its nested stacks down to ``nested_depth`` levels, parents first."""
+        found = [stack]
+        level = [stack]
+        for _ in range(max(nested_depth, 0)):
+            level = [child for parent in level for child in self.stacks.children(parent.id)]
+            found += level
+        return found
+
     def event_records(
         self, stack: StackRecord, after: int = 0, resource: str | None = None
     ) -> list[EventRecord]:
@@ -105,29 +105,7 @@ class StackService:
 
     def outputs(self, stack: StackRecord) -> list[Output]:
         """Each output resolved from the records; failures become ``output_error`` as in Heat."""
-        result = validate_stack(stack, self.plugins, self.limits)
-        template = result.template
-        if template is None:
-            return []
-        scope = recorded_scope(result, self.resources.by_stack(stack.id), self.plugins)
-        resolver = Resolver(scope, result.limits)
-        outputs: list[Output] = []
-        for key, declaration in template.outputs.items():
-            description = (
-                declaration.description if isinstance(declaration.description, str) else ""
-            )
-            if is_enabled(resolver, declaration.condition, declaration.path) is False:
-                continue
-            try:
-                value = resolver.resolve(declaration.value)
-            except EvaluationError as error:
-                outputs.append(Output(key, None, description, result.redactor.text(error.message)))
-                continue
-            if isinstance(value, Unknown):
-                outputs.append(Output(key, None, description, f"{value!r}"))
-                continue
-            outputs.append(Output(key, result.redactor.value(value), description))
-        return outputs
+        return stack_outputs(stack, self.resources.by_stack(stack.id), self.plugins, self.limits)
 
     def shown_parameters(self, stack: StackRecord) -> dict[str, Any]:
         """The parameters as Heat's ``stack show`` gives them.
@@ -316,18 +294,8 @@ class StackService:
         expected: str | None,
         allow_in_progress: bool = False,
     ) -> None:
-        deadline = None
-        if stack.timeout_mins:
-            deadline = datetime.now(UTC) + timedelta(minutes=stack.timeout_mins)
-        won = self.stacks.begin_operation(
-            stack.id,
-            action,
-            expected,
-            str(uuid.uuid4()),
-            deadline,
-            allow_in_progress=allow_in_progress,
-            reason=f"Stack {action} started",
-            record_event=True,
+        won = start_operation(
+            self.stacks, stack, action, expected, allow_in_progress=allow_in_progress
         )
         if not won:
             current = self.stacks.get(stack.id)

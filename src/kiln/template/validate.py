@@ -18,6 +18,7 @@ from kiln.schema.registry import SchemaRegistry
 from kiln.template.conditions import ConditionValues
 from kiln.template.environment import Environment, merge_environments, parse_environment
 from kiln.template.functions.base import Resolver, Unknown
+from kiln.template.functions.hot_core import FACADE_SECTIONS
 from kiln.template.model import Template
 from kiln.template.parameters import (
     ParameterDeclaration,
@@ -52,6 +53,9 @@ class StackIdentity:
     project_id: Any = field(default_factory=lambda: Unknown("project id"))
     region: Any = field(default_factory=lambda: Unknown("region"))
     account_id: Any = field(default_factory=lambda: Unknown("account id"))
+    #: For a nested stack: the parent resource's metadata, deletion_policy and
+    #: update_policy, which ``resource_facade`` reads (empty at the top).
+    facade: Mapping[str, Any] = field(default_factory=dict)
 
     def pseudo_parameters(self) -> dict[str, Any]:
         return {
@@ -144,7 +148,7 @@ def validate_template(
             require_parameter_values=require_parameter_values,
             files=files,
             lint=lint,
-            identity=identity,
+            identity=_nested_identity(identity),
             limits=limits,
             environment=nested_environment,
             nesting_depth=nesting_depth + 1,
@@ -176,6 +180,15 @@ def validate_template(
         scope=stage.scope,
         redactor=redactor,
         limits=limits,
+    )
+
+
+def _nested_identity(parent: StackIdentity | None) -> StackIdentity:
+    """A nested stack has its own name and id, and a facade known once it exists."""
+    facade = {section: Unknown(f"resource_facade {section}") for section in FACADE_SECTIONS}
+    base = parent or StackIdentity()
+    return StackIdentity(
+        project_id=base.project_id, region=base.region, account_id=base.account_id, facade=facade
     )
 
 
@@ -268,6 +281,7 @@ class _Stages:
             files=self.files,
             mappings={k: v for k, v in template.mappings.items() if isinstance(v, dict)},
             pseudo_parameters=pseudo,
+            facade=self.identity.facade,
         )
         resolver = Resolver(scope, self.limits)
         scope.conditions = ConditionValues(template, resolver)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kiln.providers.protocol import ResourcePlugin
 from kiln.providers.registry import PluginRegistry
-from kiln.resources.heat import delay, none, random_string, test_resource, value
+from kiln.resources.heat import delay, none, random_string, stack, test_resource, value
 
 PLUGINS: tuple[type[ResourcePlugin], ...] = (
     none.NoneResource,
@@ -16,6 +16,7 @@ PLUGINS: tuple[type[ResourcePlugin], ...] = (
     random_string.RandomString,
     test_resource.TestResource,
     delay.Delay,
+    stack.HeatStack,
 )
 
 SCHEMAS = tuple(plugin.schema for plugin in PLUGINS)
@@ -25,3 +26,4 @@ def register(registry: PluginRegistry) -> None:
     for plugin in PLUGINS:
         registry.register(plugin)
     test_resource.register_constraints(registry.schemas())
+    registry.register_template_plugin(stack.template_resource)

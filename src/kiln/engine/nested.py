@@ -1,0 +1,166 @@
+"""Nested stacks for the plugins of one parent resource: the engine's :class:`StackClient`.
+
+A child is a stack of its own, stored with its parent's id and resource name,
+started the way the service starts any operation (a compare-and-swap of the
+traversal) and run by an engine of this process. Its id is derived from the
+parent resource's idempotency token, so a retried create finds the child an
+earlier attempt made instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from kiln.config import TemplateLimits
+from kiln.engine.outputs import stack_outputs
+from kiln.engine.scope import live_records
+from kiln.engine.start import start_operation
+from kiln.engine.validation import validate_stack
+from kiln.persistence.resources import ResourceRepository
+from kiln.persistence.stacks import StackRepository
+from kiln.plan.state import Action, StackRecord, Status
+from kiln.providers.errors import ResourceFailed
+from kiln.providers.nested import ChildStack, ChildState
+from kiln.providers.registry import PluginRegistry
+from kiln.template.parameters import hidden_parameter_names
+
+#: Names child ids: the same parent token always gives the same child.
+_CHILD_NAMESPACE = uuid.UUID("9b0f7a52-3c1e-4d5e-8f6a-2b7c1d0e4a93")
+
+
+def child_id_for(token: str) -> str:
+    return str(uuid.uuid5(_CHILD_NAMESPACE, token))
+
+
+class NestedStackClient:
+    """What a nested-stack plugin of ``parent``'s resource ``resource`` may do."""
+
+    def __init__(
+        self,
+        parent: StackRecord,
+        resource: str,
+        stacks: StackRepository,
+        resources: ResourceRepository,
+        plugins: PluginRegistry,
+        limits: TemplateLimits | None,
+        launch: Callable[[str], None],
+        facade: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.parent = parent
+        #: The parent resource's metadata, deletion_policy and update_policy.
+        self.facade = dict(facade or {})
+        self.resource = resource
+        self.stacks = stacks
+        self.resources = resources
+        self.plugins = plugins
+        self.limits = limits or TemplateLimits()
+        self._launch = launch
+
+    def file(self, name: str) -> str | None:
+        return self.parent.files.get(name)
+
+    async def find(self, token: str) -> str | None:
+        child = self.stacks.get(child_id_for(token))
+        return child.id if child is not None else None
+
+    async def create(self, child: ChildStack, physical_name: str, token: str) -> str:
+        child_id = child_id_for(token)
+        if self.stacks.get(child_id, include_deleted=True) is not None:
+            self._launch(child_id)
+            return child_id
+        depth = self.parent.nesting_depth + 1
+        if depth > self.limits.max_stack_nesting_depth:
+            raise ResourceFailed(f"Recursion depth exceeds {self.limits.max_stack_nesting_depth}.")
+        record = self._definition(
+            StackRecord(
+                id=child_id,
+                name=physical_name,
+                project_id=self.parent.project_id,
+                parent_id=self.parent.id,
+                parent_resource=self.resource,
+                nesting_depth=depth,
+                # The parent rolls back; a child that failed stays as it is for it.
+                disable_rollback=True,
+            ),
+            child,
+        )
+        hidden = self._validated(record)
+        self.stacks.create(record, hidden)
+        self._begin(record, Action.CREATE, None)
+        return child_id
+
+    async def update(self, stack_id: str, child: ChildStack) -> None:
+        current = self.stacks.get(stack_id)
+        if current is None:
+            raise ResourceFailed(f"the nested stack {stack_id} does not exist")
+        updated = self._definition(
+            replace(
+                current,
+                previous_template=current.template,
+                previous_files=current.files,
+                previous_environments=current.environments,
+                previous_parameters=current.parameters,
+            ),
+            child,
+        )
+        hidden = self._validated(updated)
+        self._begin(current, Action.UPDATE, current.current_traversal)
+        self.stacks.save_definition(updated, hidden)
+
+    async def delete(self, stack_id: str) -> None:
+        current = self.stacks.get(stack_id)
+        if current is None:
+            return
+        if current.action is Action.DELETE and current.status is Status.IN_PROGRESS:
+            self._launch(stack_id)
+            return
+        self._begin(current, Action.DELETE, current.current_traversal)
+
+    async def state(self, stack_id: str) -> ChildState | None:
+        current = self.stacks.get(stack_id)
+        if current is None:
+            return None
+        if current.status is Status.IN_PROGRESS:
+            # Runs here unless a live engine elsewhere holds it (after a restart, say).
+            self._launch(stack_id)
+        return ChildState(
+            current.action.value, current.status.value, current.status_reason, current.name
+        )
+
+    async def outputs(self, stack_id: str) -> Mapping[str, Any]:
+        current = self.stacks.get(stack_id)
+        if current is None:
+            return {}
+        records = self.resources.by_stack(stack_id)
+        found = stack_outputs(current, records, self.plugins, self.limits, reveal=True)
+        return {output.key: output.value for output in found if output.error is None}
+
+    async def resource_ids(self, stack_id: str) -> Sequence[tuple[str, str | None]]:
+        live = live_records(self.resources.by_stack(stack_id))
+        return [(name, live[name].physical_id) for name in sorted(live)]
+
+    def _definition(self, record: StackRecord, child: ChildStack) -> StackRecord:
+        return replace(
+            record,
+            template=child.template,
+            files={**self.parent.files, **child.files},
+            environments=self.parent.environments,
+            parameters=dict(child.parameters),
+            timeout_mins=child.timeout_mins,
+            facade=dict(child.facade or self.facade),
+        )
+
+    def _validated(self, record: StackRecord) -> list[str]:
+        """The child's hidden parameter names; ResourceFailed naming the first problem."""
+        result = validate_stack(record, self.plugins, self.limits)
+        if not result.ok:
+            raise ResourceFailed(f"the nested template is not valid: {result.errors[0].render()}")
+        return sorted(hidden_parameter_names(result.declarations))
+
+    def _begin(self, stack: StackRecord, action: Action, expected: str | None) -> None:
+        if not start_operation(self.stacks, stack, action, expected, allow_in_progress=True):
+            raise ResourceFailed(f"the nested stack {stack.name} changed meanwhile; try again")
+        self._launch(stack.id)

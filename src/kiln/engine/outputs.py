@@ -1,0 +1,61 @@
+"""A stack's outputs resolved from its records, as ``stack show`` and parent stacks read them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from kiln.config import TemplateLimits
+from kiln.engine.scope import recorded_scope
+from kiln.engine.validation import validate_stack
+from kiln.errors import EvaluationError
+from kiln.plan.state import ResourceRecord, StackRecord
+from kiln.providers.registry import PluginRegistry
+from kiln.schema.values import Unknown
+from kiln.template.conditions import is_enabled
+from kiln.template.functions.base import Resolver
+
+
+@dataclass(frozen=True)
+class Output:
+    key: str
+    value: Any = None
+    description: str = ""
+    error: str | None = None
+
+
+def stack_outputs(
+    stack: StackRecord,
+    records: Iterable[ResourceRecord],
+    plugins: PluginRegistry,
+    limits: TemplateLimits | None = None,
+    *,
+    reveal: bool = False,
+) -> list[Output]:
+    """Each output resolved; failures become ``output_error`` as in Heat.
+
+    Values derived from hidden parameters are masked unless ``reveal`` (a
+    parent stack reading its child's outputs needs the real values).
+    """
+    result = validate_stack(stack, plugins, limits)
+    template = result.template
+    if template is None:
+        return []
+    scope = recorded_scope(result, records, plugins)
+    resolver = Resolver(scope, result.limits)
+    outputs: list[Output] = []
+    for key, declaration in template.outputs.items():
+        description = declaration.description if isinstance(declaration.description, str) else ""
+        if is_enabled(resolver, declaration.condition, declaration.path) is False:
+            continue
+        try:
+            value = resolver.resolve(declaration.value)
+        except EvaluationError as error:
+            outputs.append(Output(key, None, description, result.redactor.text(error.message)))
+            continue
+        if isinstance(value, Unknown):
+            outputs.append(Output(key, None, description, f"{value!r}"))
+            continue
+        outputs.append(Output(key, value if reveal else result.redactor.value(value), description))
+    return outputs

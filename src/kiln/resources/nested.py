@@ -1,0 +1,118 @@
+"""What every resource backed by a nested stack shares: create, poll, update, delete a child.
+
+The child runs as a stack of its own through ``ctx.clients["stacks"]``; the
+resource's physical id is the child's id. Polls start quick and slow down,
+so a small child finishes with its parent at once and a large one is not
+asked about a hundred times a second.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any
+
+from kiln.providers.context import ProviderContext
+from kiln.providers.errors import NotFound, ResourceFailed
+from kiln.providers.nested import NESTED_STACK_MARK, STACKS_CLIENT, ChildStack, StackClient
+from kiln.providers.protocol import (
+    AttributeRequest,
+    CheckRequest,
+    CreateRequest,
+    DeleteRequest,
+    FindRequest,
+    Progress,
+    ReadRequest,
+    ReadResult,
+    ResourcePlugin,
+    UpdateRequest,
+)
+
+__all__ = ["NestedStackPlugin", "stacks_client"]
+
+#: First and longest pause between two looks at a child (seconds).
+FIRST_POLL = 0.02
+LONGEST_POLL = 1.0
+
+
+def stacks_client(ctx: ProviderContext) -> StackClient:
+    client = ctx.clients.get(STACKS_CLIENT)
+    if client is None:
+        raise ResourceFailed("nested stacks are not available here")
+    return client  # type: ignore[no-any-return]
+
+
+class NestedStackPlugin(ResourcePlugin):
+    """Base of nested-stack resources: subclasses say what the child is made of."""
+
+    @abc.abstractmethod
+    def child(self, ctx: ProviderContext, properties: Mapping[str, Any]) -> ChildStack:
+        """The child stack the properties describe."""
+
+    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
+        client = stacks_client(ctx)
+        child_id = await client.create(
+            self.child(ctx, request.properties), request.physical_name, request.idempotency_token
+        )
+        return _waiting(child_id, FIRST_POLL)
+
+    async def check_create(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return await self._check(ctx, request, "CREATE")
+
+    async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
+        if request.physical_id is None:
+            raise ResourceFailed("the nested stack was never created")
+        await stacks_client(ctx).update(
+            request.physical_id, self.child(ctx, request.new_properties)
+        )
+        return _waiting(None, FIRST_POLL)
+
+    async def check_update(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return await self._check(ctx, request, "UPDATE")
+
+    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
+        if request.physical_id is None:
+            return Progress(done=True)
+        await stacks_client(ctx).delete(request.physical_id)
+        return _waiting(None, FIRST_POLL)
+
+    async def check_delete(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return await self._check(ctx, request, "DELETE")
+
+    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
+        return await stacks_client(ctx).find(request.idempotency_token)
+
+    async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
+        if request.physical_id is None:
+            return None
+        state = await stacks_client(ctx).state(request.physical_id)
+        return None if state is None else ReadResult(dict(request.properties))
+
+    async def outputs(self, ctx: ProviderContext, request: AttributeRequest) -> Mapping[str, Any]:
+        if request.physical_id is None:
+            return {}
+        return await stacks_client(ctx).outputs(request.physical_id)
+
+    async def _check(self, ctx: ProviderContext, request: CheckRequest, action: str) -> Progress:
+        pause = float(request.provider_data.get("poll", FIRST_POLL))
+        if request.physical_id is None:
+            return Progress(done=True)
+        state = await stacks_client(ctx).state(request.physical_id)
+        if state is None:
+            if action == "DELETE":
+                return Progress(done=True)
+            raise NotFound(f"the nested stack {request.physical_id} is gone")
+        if state.action != action or state.status == "IN_PROGRESS":
+            return _waiting(None, min(pause * 1.5, LONGEST_POLL))
+        if state.status == "FAILED":
+            raise ResourceFailed(state.reason or state.state)
+        return Progress(done=True)
+
+
+def _waiting(child_id: str | None, pause: float) -> Progress:
+    return Progress(
+        done=False,
+        physical_id=child_id,
+        provider_data={"poll": pause, NESTED_STACK_MARK: True},
+        poll_after=pause,
+    )

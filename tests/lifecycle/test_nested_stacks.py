@@ -1,0 +1,197 @@
+"""Nested stacks: OS::Heat::Stack and provider templates run as stacks of their own."""
+
+from __future__ import annotations
+
+import textwrap
+
+from lifecycle_support import Harness
+
+from kiln.plan.state import StackRecord
+from kiln.service.stacks import StackDefinition
+
+CHILD = """\
+heat_template_version: 2018-08-31
+parameters:
+  greeting: {type: string, default: hello}
+resources:
+  inner:
+    type: OS::Heat::Value
+    properties: {value: {get_param: greeting}}
+outputs:
+  said: {value: {get_attr: [inner, value]}}
+  child_id: {value: {get_param: OS::stack_id}}
+"""
+
+PARENT = """\
+heat_template_version: 2018-08-31
+parameters:
+  greeting: {type: string, default: hello}
+resources:
+  nested:
+    type: OS::Heat::Stack
+    properties:
+      template: {get_file: child.yaml}
+      parameters: {greeting: {get_param: greeting}}
+  provided:
+    type: My::Child
+    properties: {greeting: {list_join: ['-', [{get_param: greeting}, provided]]}}
+  after:
+    type: OS::Heat::Value
+    properties:
+      value: {get_attr: [nested, outputs, said]}
+outputs:
+  from_stack: {value: {get_attr: [after, value]}}
+  from_provider: {value: {get_attr: [provided, said]}}
+"""
+
+ENVIRONMENT = """\
+resource_registry:
+  My::Child: child.yaml
+"""
+
+
+def _definition(**parameters: str) -> StackDefinition:
+    return StackDefinition(
+        PARENT,
+        files={"child.yaml": CHILD},
+        environments=[("env.yaml", ENVIRONMENT)],
+        parameters=parameters,
+    )
+
+
+def _children(harness: Harness, stack: StackRecord) -> dict[str, StackRecord]:
+    live = harness.live(stack)
+    children = {}
+    for name in ("nested", "provided"):
+        child = harness.service.stacks.get(live[name].physical_id or "")
+        assert child is not None
+        children[name] = child
+    return children
+
+
+def _outputs(harness: Harness, stack: StackRecord) -> dict[str, object]:
+    return {o.key: o.value for o in harness.service.outputs(stack)}
+
+
+def test_nested_stacks_are_created_updated_and_deleted_with_their_parent(
+    harness: Harness,
+) -> None:
+    stack = harness.run(harness.service.create("parent", _definition()))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    assert _outputs(harness, stack) == {"from_stack": "hello", "from_provider": "hello-provided"}
+    children = _children(harness, stack)
+    for name, child in children.items():
+        harness.assert_consistent(child)
+        assert (child.state, child.parent_id, child.parent_resource, child.nesting_depth) == (
+            "CREATE_COMPLETE",
+            stack.id,
+            name,
+            1,
+        )
+    assert harness.service.list_stacks() == [harness.stack(stack.id)]
+
+    stack = harness.run(harness.service.update(stack.id, _definition(greeting="hi")))
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    assert _outputs(harness, stack) == {"from_stack": "hi", "from_provider": "hi-provided"}
+    updated = _children(harness, stack)
+    assert {name: child.id for name, child in updated.items()} == {
+        name: child.id for name, child in children.items()
+    }
+    assert {child.state for child in updated.values()} == {"UPDATE_COMPLETE"}
+
+    stack = harness.delete(stack)
+    assert stack.state == "DELETE_COMPLETE"
+    for child in children.values():
+        assert harness.service.stacks.get(child.id) is None
+        assert harness.records(child) == []
+
+
+FAILING_CHILD = """\
+heat_template_version: 2018-08-31
+resources:
+  broken:
+    type: OS::Heat::TestResource
+    properties: {fail: true}
+"""
+
+
+def test_a_failure_inside_a_nested_stack_fails_and_rolls_back_the_parent(
+    harness: Harness,
+) -> None:
+    template = textwrap.dedent(
+        """\
+        heat_template_version: 2018-08-31
+        resources:
+          nested:
+            type: OS::Heat::Stack
+            properties: {template: {get_file: broken.yaml}}
+        """
+    )
+    definition = StackDefinition(template, files={"broken.yaml": FAILING_CHILD})
+    stack = harness.run(harness.service.create("doomed", definition))
+    assert stack.state == "ROLLBACK_COMPLETE"
+    failure = next(
+        e.status_reason
+        for e in harness.service.event_records(stack)
+        if (e.resource_name, e.status.value) == ("nested", "FAILED")
+    )
+    assert failure == (
+        "ResourceFailed: resources.nested: Resource CREATE failed: ResourceFailed: "
+        "resources.broken: Test Resource failed broken"
+    )
+    assert harness.records(stack) == []
+
+
+RECURSIVE = """\
+heat_template_version: 2018-08-31
+resources:
+  deeper:
+    type: OS::Heat::Stack
+    properties: {template: {get_file: recursive.yaml}}
+"""
+
+
+def test_nesting_deeper_than_the_limit_fails_cleanly(harness: Harness) -> None:
+    definition = StackDefinition(RECURSIVE, files={"recursive.yaml": RECURSIVE})
+    stack = harness.run(harness.service.create("deep", definition))
+    assert stack.state == "ROLLBACK_COMPLETE"
+    reasons = [e.status_reason for e in harness.service.event_records(stack)]
+    assert any("Recursion depth exceeds 5." in reason for reason in reasons)
+    assert harness.records(stack) == []
+
+
+FACADE_CHILD = """\
+heat_template_version: 2018-08-31
+resources:
+  marker:
+    type: OS::Heat::None
+outputs:
+  role: {value: {get_param: [OS::stack_name]}}
+  metadata: {value: {resource_facade: metadata}}
+  deletion_policy: {value: {resource_facade: deletion_policy}}
+"""
+
+
+def test_a_provider_template_reads_its_parent_resource_through_resource_facade(
+    harness: Harness,
+) -> None:
+    template = textwrap.dedent(
+        """\
+        heat_template_version: 2018-08-31
+        resources:
+          server:
+            type: facade.yaml
+            metadata: {role: web}
+            deletion_policy: Retain
+        outputs:
+          metadata: {value: {get_attr: [server, metadata]}}
+          deletion_policy: {value: {get_attr: [server, deletion_policy]}}
+        """
+    )
+    definition = StackDefinition(template, files={"facade.yaml": FACADE_CHILD})
+    stack = harness.run(harness.service.create("facade", definition))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    assert _outputs(harness, stack) == {
+        "metadata": {"role": "web"},
+        "deletion_policy": "Retain",
+    }
