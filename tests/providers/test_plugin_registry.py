@@ -21,6 +21,8 @@ HEAT_TYPES = [
     "OS::Heat::Delay",
     "OS::Heat::None",
     "OS::Heat::RandomString",
+    "OS::Heat::ResourceChain",
+    "OS::Heat::ResourceGroup",
     "OS::Heat::Stack",
     "OS::Heat::TestResource",
     "OS::Heat::Value",
@@ -80,7 +82,7 @@ def test_heat_register_adds_every_plugin_and_the_test_constraint() -> None:
     assert registry.get("OS::Heat::None") is NoneResource
     assert registry.schemas().type_names() == HEAT_TYPES
     assert registry.custom_constraints.names() == ["test_constr"]
-    assert len(PLUGINS) == 6
+    assert len(PLUGINS) == 8
 
 
 def test_entry_points_give_plugins_and_the_schemas_the_template_layer_uses() -> None:

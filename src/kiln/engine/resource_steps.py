@@ -395,6 +395,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
                     idempotency_token=record.idempotency_token,
                     physical_name=physical_name,
                     update_policy=_converted_policy(context, plugin, policy),
+                    attributes_needed=context.attributes_needed.get(name, frozenset()),
                 ),
             )
             crash_point("after_create_call", name)
@@ -541,6 +542,7 @@ async def update(context: OperationContext, step: Step) -> None:
                 provider_data=record.provider_data,
                 update_policy=_converted_policy(context, plugin, policy),
                 old_update_policy=_converted_policy(context, plugin, current.update_policy),
+                attributes_needed=context.attributes_needed.get(name, frozenset()),
             ),
         )
         record = await _until_done(context, plugin, record, progress, "check_update", converted)

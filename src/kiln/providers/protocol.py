@@ -65,6 +65,9 @@ class CreateRequest:
     #: The resource's ``update_policy``, converted by ``schema.update_policy``
     #: (a group reads its batch sizes from it even when creating).
     update_policy: Mapping[str, Any] = field(default_factory=_empty)
+    #: Attributes the stack reads from this resource (a group builds its members'
+    #: template so that it can answer them).
+    attributes_needed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +94,8 @@ class UpdateRequest:
     #: a change of policy alone is an update with ``changed`` empty.
     update_policy: Mapping[str, Any] = field(default_factory=_empty)
     old_update_policy: Mapping[str, Any] = field(default_factory=_empty)
+    #: As for a create: the attributes the stack reads from this resource.
+    attributes_needed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)

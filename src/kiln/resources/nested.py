@@ -49,12 +49,25 @@ class NestedStackPlugin(ResourcePlugin):
     def child(self, ctx: ProviderContext, properties: Mapping[str, Any]) -> ChildStack:
         """The child stack the properties describe."""
 
+    def child_for_create(self, ctx: ProviderContext, request: CreateRequest) -> ChildStack:
+        """The child to create, and what to keep in ``provider_data`` (groups need more)."""
+        return self.child(ctx, request.properties)
+
+    def child_for_update(self, ctx: ProviderContext, request: UpdateRequest) -> ChildStack:
+        return self.child(ctx, request.new_properties)
+
+    def kept_data(
+        self, ctx: ProviderContext, request: CreateRequest | UpdateRequest
+    ) -> dict[str, Any]:
+        """Provider data to remember besides the poll state (a group's removed members)."""
+        return dict(request.provider_data) if isinstance(request, UpdateRequest) else {}
+
     async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
         client = stacks_client(ctx)
         child_id = await client.create(
-            self.child(ctx, request.properties), request.physical_name, request.idempotency_token
+            self.child_for_create(ctx, request), request.physical_name, request.idempotency_token
         )
-        return _waiting(child_id, FIRST_POLL)
+        return _waiting(child_id, FIRST_POLL, self.kept_data(ctx, request))
 
     async def check_create(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         return await self._check(ctx, request, "CREATE")
@@ -62,10 +75,8 @@ class NestedStackPlugin(ResourcePlugin):
     async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
         if request.physical_id is None:
             raise ResourceFailed("the nested stack was never created")
-        await stacks_client(ctx).update(
-            request.physical_id, self.child(ctx, request.new_properties)
-        )
-        return _waiting(None, FIRST_POLL)
+        await stacks_client(ctx).update(request.physical_id, self.child_for_update(ctx, request))
+        return _waiting(None, FIRST_POLL, self.kept_data(ctx, request))
 
     async def check_update(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         return await self._check(ctx, request, "UPDATE")
@@ -74,7 +85,7 @@ class NestedStackPlugin(ResourcePlugin):
         if request.physical_id is None:
             return Progress(done=True)
         await stacks_client(ctx).delete(request.physical_id)
-        return _waiting(None, FIRST_POLL)
+        return _waiting(None, FIRST_POLL, dict(request.provider_data))
 
     async def check_delete(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         return await self._check(ctx, request, "DELETE")
@@ -103,16 +114,16 @@ class NestedStackPlugin(ResourcePlugin):
                 return Progress(done=True)
             raise NotFound(f"the nested stack {request.physical_id} is gone")
         if state.action != action or state.status == "IN_PROGRESS":
-            return _waiting(None, min(pause * 1.5, LONGEST_POLL))
+            return _waiting(None, min(pause * 1.5, LONGEST_POLL), dict(request.provider_data))
         if state.status == "FAILED":
             raise ResourceFailed(state.reason or state.state)
         return Progress(done=True)
 
 
-def _waiting(child_id: str | None, pause: float) -> Progress:
+def _waiting(child_id: str | None, pause: float, kept: Mapping[str, Any]) -> Progress:
     return Progress(
         done=False,
         physical_id=child_id,
-        provider_data={"poll": pause, NESTED_STACK_MARK: True},
+        provider_data={**kept, "poll": pause, NESTED_STACK_MARK: True},
         poll_after=pause,
     )

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from kiln.providers.protocol import ResourcePlugin
 from kiln.providers.registry import PluginRegistry
-from kiln.resources.heat import delay, none, random_string, stack, test_resource, value
+from kiln.resources.heat import (
+    delay,
+    group,
+    none,
+    random_string,
+    stack,
+    test_resource,
+    value,
+)
 
 PLUGINS: tuple[type[ResourcePlugin], ...] = (
     none.NoneResource,
@@ -17,6 +25,8 @@ PLUGINS: tuple[type[ResourcePlugin], ...] = (
     test_resource.TestResource,
     delay.Delay,
     stack.HeatStack,
+    group.ResourceGroup,
+    group.ResourceChain,
 )
 
 SCHEMAS = tuple(plugin.schema for plugin in PLUGINS)

@@ -1,0 +1,112 @@
+"""OS::Heat::ResourceGroup and OS::Heat::ResourceChain: members in a nested stack."""
+
+from __future__ import annotations
+
+import textwrap
+
+from lifecycle_support import Harness
+
+from kiln.plan.state import StackRecord
+from kiln.service.stacks import StackDefinition
+
+GROUP = """\
+heat_template_version: 2018-08-31
+parameters:
+  count: {type: number, default: 3}
+  removed: {type: json, default: []}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    update_policy:
+      batch_create: {max_batch_size: 2}
+    properties:
+      count: {get_param: count}
+      removal_policies: [{resource_list: {get_param: removed}}]
+      resource_def:
+        type: OS::Heat::Value
+        properties: {value: "member-%index%"}
+outputs:
+  refs: {value: {get_attr: [group, refs]}}
+  values: {value: {get_attr: [group, value]}}
+  second: {value: {get_attr: [group, resource.1.value]}}
+  removed: {value: {get_attr: [group, removed_rsrc_list]}}
+"""
+
+
+def _outputs(harness: Harness, stack: StackRecord) -> dict[str, object]:
+    return {o.key: o.value for o in harness.service.outputs(stack)}
+
+
+def _members(harness: Harness, stack: StackRecord) -> dict[str, list[str]]:
+    group = harness.live(stack)["group"]
+    child = harness.service.stacks.get(group.physical_id or "")
+    assert child is not None
+    harness.assert_consistent(child)
+    return {name: sorted(r.depends_on) for name, r in harness.live(child).items()}
+
+
+def test_a_group_creates_scales_removes_named_members_and_deletes(harness: Harness) -> None:
+    stack = harness.run(harness.service.create("group", StackDefinition(GROUP)))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    # batch_create of 2: the second batch waits for the first.
+    assert _members(harness, stack) == {"0": [], "1": [], "2": ["0", "1"]}
+    outputs = _outputs(harness, stack)
+    assert outputs["values"] == ["member-0", "member-1", "member-2"]
+    assert outputs["second"] == "member-1"
+    assert outputs["removed"] == []
+    assert isinstance(outputs["refs"], list) and len(outputs["refs"]) == 3
+
+    definition = StackDefinition(GROUP, parameters={"count": 4, "removed": ["1"]})
+    stack = harness.run(harness.service.update(stack.id, definition))
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    assert sorted(_members(harness, stack)) == ["0", "2", "3", "4"]
+    outputs = _outputs(harness, stack)
+    assert outputs["values"] == ["member-0", "member-2", "member-3", "member-4"]
+    assert outputs["removed"] == ["1"]
+
+    definition = StackDefinition(GROUP, parameters={"count": 2, "removed": []})
+    stack = harness.run(harness.service.update(stack.id, definition))
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    # Removed names stay removed (mode append); scaling down drops the highest names.
+    assert sorted(_members(harness, stack)) == ["0", "2"]
+    assert _outputs(harness, stack)["removed"] == ["1"]
+
+    child_id = harness.live(stack)["group"].physical_id or ""
+    stack = harness.delete(stack)
+    assert stack.state == "DELETE_COMPLETE"
+    assert harness.service.stacks.get(child_id) is None
+
+
+CHAIN = """\
+heat_template_version: 2018-08-31
+resources:
+  chain:
+    type: OS::Heat::ResourceChain
+    properties:
+      resources: [OS::Heat::None, OS::Heat::None, OS::Heat::RandomString]
+      resource_properties: {}
+outputs:
+  last: {value: {get_attr: [chain, resource.2]}}
+  refs_map: {value: {get_attr: [chain, refs_map]}}
+"""
+
+
+def test_a_chain_creates_each_member_after_the_one_before(harness: Harness) -> None:
+    stack = harness.run(harness.service.create("chain", StackDefinition(textwrap.dedent(CHAIN))))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    chain = harness.live(stack)["chain"]
+    child = harness.service.stacks.get(chain.physical_id or "")
+    assert child is not None
+    live = harness.live(child)
+    assert {name: sorted(r.depends_on) for name, r in live.items()} == {
+        "0": [],
+        "1": ["0"],
+        "2": ["1"],
+    }
+    outputs = _outputs(harness, stack)
+    refs = outputs["refs_map"]
+    assert isinstance(refs, dict) and sorted(refs) == ["0", "1", "2"]
+    assert refs["0"] == live["0"].physical_id
+    # A RandomString's reference is the string it generated, not its id.
+    assert outputs["last"] == refs["2"] == live["2"].attributes.get("value", refs["2"])
+    assert isinstance(refs["2"], str) and len(refs["2"]) == 32
