@@ -414,3 +414,24 @@ def test_delete_supersedes_a_create_in_progress(harness: Harness) -> None:
         deleting = harness.service.create("again", StackDefinition(textwrap.dedent(STUCK)))
         harness.service.delete(deleting.id)
         harness.service.delete(deleting.id)
+
+
+def test_provider_data_a_plugin_calls_secret_is_encrypted_at_rest(harness: Harness) -> None:
+    template = """
+        heat_template_version: 2018-08-31
+        resources:
+          password:
+            type: OS::Heat::RandomString
+            properties: {length: 24}
+        outputs:
+          password: {value: {get_attr: [password, value]}}
+    """
+    stack = harness.create("random", template)
+    [output] = harness.service.outputs(stack)
+    assert isinstance(output.value, str) and len(output.value) == 24
+    with harness.database.engine.connect() as connection:
+        raw = connection.execute(
+            text("SELECT provider_data FROM resources WHERE stack_id = :id"), {"id": stack.id}
+        ).scalar_one()
+    assert output.value not in str(raw)
+    assert "__encrypted__" in str(raw)

@@ -115,7 +115,7 @@ class Engine:
         self.stacks = StackRepository(database, secrets)
         self.locks = LockRepository(database)
         self.events = EventRepository(database)
-        self.store = RepositoryStore(database, secrets)
+        self.store = RepositoryStore(database, secrets, self._secret_data_keys)
         self.secrets = secrets
         #: Nested stacks this process runs, shared by the engines of one tree of
         #: stacks; the engine that made the map waits for them before it returns.
@@ -141,6 +141,10 @@ class Engine:
         if self._owns_children:
             await self._settle_children()
         return self.stacks.get(stack_id, include_deleted=True)
+
+    def _secret_data_keys(self, type_name: str) -> frozenset[str]:
+        plugin_class = self.plugins.get(type_name)
+        return plugin_class.secret_data_keys if plugin_class is not None else frozenset()
 
     def launch(self, stack_id: str) -> None:
         """Run a (nested) stack's operation in this process unless it already runs here."""

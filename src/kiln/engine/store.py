@@ -13,7 +13,7 @@ refreshes from the database at the start of each operation round.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from kiln.persistence.database import Database
 from kiln.persistence.errors import ResourceNotFound
@@ -65,7 +65,14 @@ class GroupCommit:
 
 
 class RepositoryStore:
-    def __init__(self, database: Database, secrets: SecretBox) -> None:
+    def __init__(
+        self,
+        database: Database,
+        secrets: SecretBox,
+        secret_data_keys: Callable[[str], Collection[str]] = lambda type_name: (),
+    ) -> None:
+        #: A resource type's ``provider_data`` keys that are stored encrypted.
+        self.secret_data_keys = secret_data_keys
         self.resources = ResourceRepository(database, secrets)
         self.commits = GroupCommit(database, self.resources)
         self._stack_id: str | None = None
@@ -122,7 +129,11 @@ class RepositoryStore:
         hidden: Collection[str] = (),
     ) -> None:
         stored, work = self.resources.save_work(
-            record, event, insert=True, hidden_properties=hidden
+            record,
+            event,
+            insert=True,
+            hidden_properties=hidden,
+            secret_data=self.secret_data_keys(record.type),
         )
         await self.commits.run(work)
         self._remember(stored)
@@ -133,7 +144,12 @@ class RepositoryStore:
         event: EventDraft | None = None,
         hidden: Collection[str] = (),
     ) -> None:
-        stored, work = self.resources.save_work(record, event, hidden_properties=hidden)
+        stored, work = self.resources.save_work(
+            record,
+            event,
+            hidden_properties=hidden,
+            secret_data=self.secret_data_keys(record.type),
+        )
         await self.commits.run(work)
         self._remember(stored)
 

@@ -189,3 +189,22 @@ class StackLockRow(Base):
     holder: Mapped[str] = mapped_column(String(NAME_LENGTH))
     lease_until: Mapped[datetime] = mapped_column(UtcDateTime())
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SignalRow(Base):
+    """A signal a resource received (a wait condition handle's, say), in arrival order.
+
+    Signals are only ever added, in a table of their own, so that a signal
+    arriving while the engine rewrites the resource's row is never lost.
+    """
+
+    __tablename__ = "resource_signals"
+    __table_args__ = (Index(None, "stack_id", "resource_name", "received_at"),)
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    stack_id: Mapped[str] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE")
+    )
+    resource_name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    data: Mapped[dict[str, Any]] = mapped_column(json_document())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

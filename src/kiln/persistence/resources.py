@@ -185,10 +185,17 @@ class ResourceRepository:
         *,
         insert: bool = False,
         hidden_properties: Collection[str] = (),
+        secret_data: Collection[str] = (),
     ) -> tuple[ResourceRecord, PendingWrite]:
-        """:meth:`save` as data, for :meth:`apply` to run with others in one transaction."""
+        """:meth:`save` as data, for :meth:`apply` to run with others in one transaction.
+
+        ``secret_data`` names ``provider_data`` keys stored encrypted (a
+        plugin's ``secret_data_keys``).
+        """
         stored = self._complete(record) if insert else record.evolve(updated_at=self.clock())
         values = _row_values(stored) if insert else _state_values(stored)
+        if secret_data:
+            values["provider_data"] = self.secrets.seal(stored.provider_data, secret_data)
         kind = WriteKind.INSERT if insert else WriteKind.OVERWRITE
         write = PendingWrite(kind, stored.id, stored.stack_id, values, hidden_properties, event)
         return stored, write
@@ -495,7 +502,7 @@ class ResourceRepository:
             replaced_by=row.replaced_by,
             idempotency_token=row.idempotency_token,
             intent=Intent(row.intent),
-            provider_data=dict(row.provider_data),
+            provider_data=self.secrets.open(row.provider_data),
             update_policy=dict(row.update_policy or {}),
             created_at=row.created_at,
             updated_at=row.updated_at,
