@@ -31,7 +31,15 @@ from kiln.persistence.secrets import SecretBox
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.state import StackRecord
 
-TABLES = ["alembic_version", "events", "resources", "stack_locks", "stack_tags", "stacks"]
+TABLES = [
+    "alembic_version",
+    "events",
+    "resource_signals",
+    "resources",
+    "stack_locks",
+    "stack_tags",
+    "stacks",
+]
 
 
 # -- URL resolution -----------------------------------------------------------------
