@@ -841,3 +841,37 @@ def test_provider_template_runs_as_a_nested_stack_listed_with_nested_depth(kiln:
     deleted = kiln.run("stack", "delete", "outer", "--wait", "-y")
     assert deleted.returncode == 0, deleted.stderr
     assert kiln.data("stack", "list") == []
+
+
+# -- signals ---------------------------------------------------------------------------------
+
+SIGNALLED = """\
+heat_template_version: 2018-08-31
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait:
+    type: OS::Heat::WaitCondition
+    properties: {handle: {get_resource: handle}, timeout: 60}
+outputs:
+  data: {value: {get_attr: [wait, data]}}
+"""
+
+
+def test_a_signal_from_the_command_line_completes_a_waiting_create(kiln: Kiln) -> None:
+    template = str(kiln.write("signalled.yaml", SIGNALLED))
+    kiln.data("stack", "create", "signalled", "-t", template)
+    kiln.wait_until(
+        "the wait condition starts waiting",
+        lambda events: bool(events),
+        "stack", "event", "list", "signalled", "--resource", "wait",
+    )  # fmt: skip
+    bad = kiln.run("stack", "resource", "signal", "signalled", "handle", "--data", "{nope")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("Error: Data should be in JSON format: ")
+    sent = kiln.run(
+        "stack", "resource", "signal", "signalled", "handle", "--data", '{"data": "ready"}'
+    )
+    assert (sent.returncode, sent.stdout, sent.stderr) == (0, "", "")
+    shown = kiln.wait_for_status("signalled", "CREATE_COMPLETE", timeout=20)
+    assert json.loads(shown["outputs"][0]["output_value"]) == {"1": "ready"}
+    kiln.wait_for_engines_to_exit()

@@ -26,9 +26,16 @@ HEAT_TYPES = [
     "OS::Heat::Stack",
     "OS::Heat::TestResource",
     "OS::Heat::Value",
+    "OS::Heat::WaitCondition",
+    "OS::Heat::WaitConditionHandle",
 ]
 #: Every installed provider's types (the AWS types that need no account among them).
-INSTALLED_TYPES = ["AWS::CloudFormation::Stack", *HEAT_TYPES]
+INSTALLED_TYPES = [
+    "AWS::CloudFormation::Stack",
+    "AWS::CloudFormation::WaitCondition",
+    "AWS::CloudFormation::WaitConditionHandle",
+    *HEAT_TYPES,
+]
 
 
 class Widget(InstantPlugin):
@@ -82,7 +89,7 @@ def test_heat_register_adds_every_plugin_and_the_test_constraint() -> None:
     assert registry.get("OS::Heat::None") is NoneResource
     assert registry.schemas().type_names() == HEAT_TYPES
     assert registry.custom_constraints.names() == ["test_constr"]
-    assert len(PLUGINS) == 8
+    assert len(PLUGINS) == 10
 
 
 def test_entry_points_give_plugins_and_the_schemas_the_template_layer_uses() -> None:

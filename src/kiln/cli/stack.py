@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -574,6 +576,33 @@ def resource_list(name_or_id: str, nested_depth: int, output_format: str) -> Non
         print_rows((*columns, "stack_name"), rows, output_format)
     else:
         print_rows(columns, [row[:-1] for row in rows], output_format)
+
+
+@resource.command("signal")
+@click.argument("name_or_id")
+@click.argument("resource_name")
+@click.option("--data", help="JSON data to send with the signal.")
+@click.option(
+    "--data-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file holding the JSON data to send.",
+)
+def resource_signal(
+    name_or_id: str, resource_name: str, data: str | None, data_file: Path | None
+) -> None:
+    """Send a signal to a resource (a wait condition handle, say)."""
+    if data is not None and data_file is not None:
+        raise click.UsageError("Should only specify one of data or data-file")
+    text = data_file.read_text(encoding="utf-8") if data_file is not None else data
+    try:
+        details = json.loads(text) if text is not None else None
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"Data should be in JSON format: {error}") from error
+    embedded, stack_record = _embedded_stack(name_or_id)
+    try:
+        asyncio.run(embedded.service.signal(stack_record.id, resource_name, details))
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @resource.command("show")

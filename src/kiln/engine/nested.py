@@ -20,12 +20,16 @@ from kiln.engine.scope import live_records
 from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
 from kiln.persistence.resources import ResourceRepository
+from kiln.persistence.signals import SignalRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.state import Action, StackRecord, Status
 from kiln.providers.errors import ResourceFailed
 from kiln.providers.nested import ChildStack, ChildState
 from kiln.providers.registry import PluginRegistry
 from kiln.template.parameters import hidden_parameter_names
+
+#: Where Kiln's API listens unless configured otherwise (Heat's port).
+DEFAULT_API_URL = "http://127.0.0.1:8004"
 
 #: Names child ids: the same parent token always gives the same child.
 _CHILD_NAMESPACE = uuid.UUID("9b0f7a52-3c1e-4d5e-8f6a-2b7c1d0e4a93")
@@ -48,7 +52,10 @@ class NestedStackClient:
         limits: TemplateLimits | None,
         launch: Callable[[str], None],
         facade: Mapping[str, Any] | None = None,
+        api_url: str = DEFAULT_API_URL,
     ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.signal_store = SignalRepository(stacks.database)
         self.parent = parent
         #: The parent resource's metadata, deletion_policy and update_policy.
         self.facade = dict(facade or {})
@@ -137,6 +144,25 @@ class NestedStackClient:
         records = self.resources.by_stack(stack_id)
         found = stack_outputs(current, records, self.plugins, self.limits, reveal=True)
         return {output.key: output.value for output in found if output.error is None}
+
+    async def signals(self, reference: str) -> Sequence[Mapping[str, Any]]:
+        for name, record in live_records(self.resources.by_stack(self.parent.id)).items():
+            plugin_class = self.plugins.get(record.type)
+            referenced = record.physical_id
+            if plugin_class is not None and record.physical_id is not None:
+                referenced = plugin_class().reference_id(
+                    name, record.physical_id, record.provider_data
+                )
+            if reference in (record.physical_id, referenced):
+                return self.signal_store.list(self.parent.id, name)
+        return []
+
+    def signal_endpoint(self) -> str:
+        parent = self.parent
+        return (
+            f"{self.api_url}/v1/{parent.project_id}/stacks/{parent.name}/{parent.id}"
+            f"/resources/{self.resource}/signal"
+        )
 
     async def resource_ids(self, stack_id: str) -> Sequence[tuple[str, str | None]]:
         live = live_records(self.resources.by_stack(stack_id))

@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     ADOPT = "ADOPT"
     CHECK = "CHECK"
     SNAPSHOT = "SNAPSHOT"
+    #: A resource received a signal (events only).
+    SIGNAL = "SIGNAL"
 
 
 class Status(enum.StrEnum):

@@ -80,6 +80,15 @@ class StackClient(Protocol):
         """The child's outputs that resolve, by name."""
         ...
 
+    async def signals(self, reference: str) -> Sequence[Mapping[str, Any]]:
+        """Signals received so far by the resource of this stack whose reference (or
+        physical id) is ``reference``, oldest first; none for an unknown one."""
+        ...
+
+    def signal_endpoint(self) -> str:
+        """The URL of this resource's signal route in Kiln's API."""
+        ...
+
     async def resource_ids(self, stack_id: str) -> Sequence[tuple[str, str | None]]:
         """Each live resource of the child with its reference (physical id), in name order."""
         ...

@@ -271,7 +271,13 @@ class ResourcePlugin(abc.ABC):
     ) -> Mapping[str, Any]:
         return {name: None for name in request.names}
 
-    async def signal(self, ctx: ProviderContext, request: SignalRequest) -> None:
+    async def signal(
+        self, ctx: ProviderContext, request: SignalRequest
+    ) -> Mapping[str, Any] | None:
+        """Take a signal; what it returns is recorded as the signal the resource received.
+
+        Raise :class:`ResourceFailed` for a signal in the wrong format: nothing is recorded.
+        """
         raise NotSupported("signal is not supported for resource.")
 
     async def snapshot(self, ctx: ProviderContext, request: SnapshotRequest) -> Progress:

@@ -30,6 +30,7 @@ from kiln.plan.state import Action, EventRecord, ResourceRecord, StackRecord, St
 from kiln.plan.steps import Plan
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.values import Unknown
+from kiln.service.signals import deliver_signal
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
 from kiln.template.validate import ValidationResult
 
@@ -234,6 +235,25 @@ class StackService:
             raise OperationInProgress(stack)
         self._begin(stack, Action.DELETE, expected=stack.current_traversal, allow_in_progress=True)
         return self.get(stack.id)
+
+    async def signal(
+        self, name_or_id: str, resource: str, details: Any = None
+    ) -> Mapping[str, Any]:
+        """Heat's resource signal: what the resource kept of the signal."""
+        stack = self.get(name_or_id)
+        record = live_records(self.resources.by_stack(stack.id)).get(resource)
+        if record is None:
+            raise KilnError(f"The Resource ({resource}) could not be found.")
+        return await deliver_signal(
+            stack,
+            record,
+            details,
+            stacks=self.stacks,
+            resources=self.resources,
+            events=self.events,
+            plugins=self.plugins,
+            limits=self.limits,
+        )
 
     def cancel(self, name_or_id: str, *, rollback: bool = True) -> StackRecord:
         """Cancel a create or update in progress: roll back, or just stop (``rollback=False``)."""

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from kiln.providers.protocol import ResourcePlugin
 from kiln.providers.registry import PluginRegistry
-from kiln.resources.aws import cloudformation
+from kiln.resources.aws import cloudformation, wait_condition
 
-PLUGINS: tuple[type[ResourcePlugin], ...] = (cloudformation.CloudFormationStack,)
+PLUGINS: tuple[type[ResourcePlugin], ...] = (
+    cloudformation.CloudFormationStack,
+    wait_condition.CloudFormationWaitConditionHandle,
+    wait_condition.CloudFormationWaitCondition,
+)
 
 
 def register(registry: PluginRegistry) -> None:

@@ -16,6 +16,7 @@ from kiln.resources.heat import (
     stack,
     test_resource,
     value,
+    wait_condition,
 )
 
 PLUGINS: tuple[type[ResourcePlugin], ...] = (
@@ -27,6 +28,8 @@ PLUGINS: tuple[type[ResourcePlugin], ...] = (
     stack.HeatStack,
     group.ResourceGroup,
     group.ResourceChain,
+    wait_condition.WaitConditionHandle,
+    wait_condition.WaitCondition,
 )
 
 SCHEMAS = tuple(plugin.schema for plugin in PLUGINS)
