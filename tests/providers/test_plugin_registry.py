@@ -18,11 +18,13 @@ from kiln.schema.resource_schema import ResourceSchema
 from kiln.schema.types import SchemaDefinitionError
 
 HEAT_TYPES = [
+    "OS::Heat::AutoScalingGroup",
     "OS::Heat::Delay",
     "OS::Heat::None",
     "OS::Heat::RandomString",
     "OS::Heat::ResourceChain",
     "OS::Heat::ResourceGroup",
+    "OS::Heat::ScalingPolicy",
     "OS::Heat::Stack",
     "OS::Heat::TestResource",
     "OS::Heat::Value",
@@ -89,7 +91,7 @@ def test_heat_register_adds_every_plugin_and_the_test_constraint() -> None:
     assert registry.get("OS::Heat::None") is NoneResource
     assert registry.schemas().type_names() == HEAT_TYPES
     assert registry.custom_constraints.names() == ["test_constr"]
-    assert len(PLUGINS) == 10
+    assert len(PLUGINS) == 12
 
 
 def test_entry_points_give_plugins_and_the_schemas_the_template_layer_uses() -> None:

@@ -46,7 +46,7 @@ class Embedded:
 
     @cached_property
     def service(self) -> StackService:
-        return StackService(self.database, self.plugins, self.secrets)
+        return StackService(self.database, self.plugins, self.secrets, launch=self.run_detached)
 
     def engine(self) -> Engine:
         concurrency = self.environ.get("KILN_ENGINE_CONCURRENCY")

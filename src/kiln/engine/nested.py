@@ -10,7 +10,7 @@ earlier attempt made instead of making a second one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from kiln.engine.validation import validate_stack
 from kiln.persistence.resources import ResourceRepository
 from kiln.persistence.signals import SignalRepository
 from kiln.persistence.stacks import StackRepository
-from kiln.plan.state import Action, StackRecord, Status
+from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
 from kiln.providers.errors import ResourceFailed
 from kiln.providers.nested import ChildStack, ChildState
 from kiln.providers.registry import PluginRegistry
@@ -53,7 +53,9 @@ class NestedStackClient:
         launch: Callable[[str], None],
         facade: Mapping[str, Any] | None = None,
         api_url: str = DEFAULT_API_URL,
+        signal: Callable[[ResourceRecord, Any], Awaitable[Mapping[str, Any]]] | None = None,
     ) -> None:
+        self._signal = signal
         self.api_url = api_url.rstrip("/")
         self.signal_store = SignalRepository(stacks.database)
         self.parent = parent
@@ -146,6 +148,23 @@ class NestedStackClient:
         return {output.key: output.value for output in found if output.error is None}
 
     async def signals(self, reference: str) -> Sequence[Mapping[str, Any]]:
+        record = self._referenced(reference)
+        return [] if record is None else self.signal_store.list(self.parent.id, record.name)
+
+    async def signal(self, reference: str, details: Any) -> Mapping[str, Any]:
+        record = self._referenced(reference)
+        if record is None:
+            raise ResourceFailed(f"no resource of this stack is {reference!r}")
+        if self._signal is None:
+            raise ResourceFailed("resources cannot signal each other here")
+        return await self._signal(record, details)
+
+    def operation_in_progress(self) -> bool:
+        current = self.stacks.get(self.parent.id)
+        return current is not None and current.status is Status.IN_PROGRESS
+
+    def _referenced(self, reference: str) -> ResourceRecord | None:
+        """The live resource of the parent stack whose reference or physical id this is."""
         for name, record in live_records(self.resources.by_stack(self.parent.id)).items():
             plugin_class = self.plugins.get(record.type)
             referenced = record.physical_id
@@ -154,8 +173,8 @@ class NestedStackClient:
                     name, record.physical_id, record.provider_data
                 )
             if reference in (record.physical_id, referenced):
-                return self.signal_store.list(self.parent.id, name)
-        return []
+                return record
+        return None
 
     def signal_endpoint(self) -> str:
         parent = self.parent

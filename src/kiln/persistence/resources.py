@@ -360,6 +360,25 @@ class ResourceRepository:
         until = now + timedelta(seconds=lease_seconds)
         return self._fenced(_fenced(resource_id, fence).values(lease_until=until))
 
+    def set_provider_data(
+        self,
+        resource_id: str,
+        fence: int,
+        provider_data: Mapping[str, Any],
+        secret_data: Collection[str] = (),
+    ) -> bool:
+        """Replace the provider data under the lease (a signal handler's change)."""
+        sealed = self.secrets.seal(provider_data, secret_data)
+        statement = _fenced(resource_id, fence).values(
+            provider_data=sealed, updated_at=self.clock()
+        )
+        return self._fenced(statement)
+
+    def unclaim(self, resource_id: str, fence: int) -> bool:
+        """Give the lease back and change nothing else."""
+        statement = _fenced(resource_id, fence).values(lease_owner=None, lease_until=None)
+        return self._fenced(statement)
+
     def record_intent(self, resource_id: str, intent: Intent, fence: int) -> bool:
         """Note the cloud call about to be made (committed before the call)."""
         statement = _fenced(resource_id, fence).values(intent=intent.value, updated_at=self.clock())

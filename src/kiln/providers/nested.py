@@ -89,6 +89,14 @@ class StackClient(Protocol):
         """The URL of this resource's signal route in Kiln's API."""
         ...
 
+    async def signal(self, reference: str, details: Any) -> Mapping[str, Any]:
+        """Signal another resource of this stack (a scaling policy its group); what it kept."""
+        ...
+
+    def operation_in_progress(self) -> bool:
+        """Whether this resource's stack is in the middle of an operation."""
+        ...
+
     async def resource_ids(self, stack_id: str) -> Sequence[tuple[str, str | None]]:
         """Each live resource of the child with its reference (physical id), in name order."""
         ...

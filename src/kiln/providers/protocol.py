@@ -38,6 +38,7 @@ __all__ = [
     "ReadResult",
     "ResourcePlugin",
     "SignalRequest",
+    "SignalResult",
     "SnapshotRequest",
     "UpdateRequest",
 ]
@@ -174,6 +175,15 @@ class SignalRequest:
 
 
 @dataclass(frozen=True)
+class SignalResult:
+    """What a signal did: ``kept`` is recorded as the signal received (and shown in its
+    event); ``provider_data``, when not None, replaces the resource's."""
+
+    kept: Mapping[str, Any] = field(default_factory=_empty)
+    provider_data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Progress:
     """Where an operation stands after one call.
 
@@ -271,10 +281,8 @@ class ResourcePlugin(abc.ABC):
     ) -> Mapping[str, Any]:
         return {name: None for name in request.names}
 
-    async def signal(
-        self, ctx: ProviderContext, request: SignalRequest
-    ) -> Mapping[str, Any] | None:
-        """Take a signal; what it returns is recorded as the signal the resource received.
+    async def signal(self, ctx: ProviderContext, request: SignalRequest) -> SignalResult:
+        """Take a signal: what to record of it, and the resource's new ``provider_data``.
 
         Raise :class:`ResourceFailed` for a signal in the wrong format: nothing is recorded.
         """

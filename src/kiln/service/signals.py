@@ -3,12 +3,17 @@
 The plugin says what a signal means and in what shape it is kept (a wait
 condition handle fills in the status, reason and id Heat would); the signal
 is stored and an event written, and whatever waits on it (a wait condition
-polling its handle) reads it from there.
+polling its handle) reads it from there. Signals to one resource are handled
+one at a time (under the resource's lease), so that concurrent scaling
+signals each see the size the one before left.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from kiln.config import TemplateLimits
@@ -26,59 +31,124 @@ from kiln.providers.protocol import SignalRequest
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.properties import validate_properties
 
+#: How long a signal waits for another one to the same resource to be handled.
+QUEUE_SECONDS = 30.0
+#: The lease a signal handler holds on the resource meanwhile.
+LEASE_SECONDS = 60.0
+
 
 class SignalRefused(KilnError):
-    """The resource does not take signals, or not this one."""
+    """The resource does not take signals, or not this one, or not now."""
 
 
-async def deliver_signal(
-    stack: StackRecord,
-    record: ResourceRecord,
-    details: Any,
-    *,
-    stacks: StackRepository,
-    resources: ResourceRepository,
-    events: EventRepository,
-    plugins: PluginRegistry,
-    limits: TemplateLimits | None = None,
-) -> Mapping[str, Any]:
-    """Give ``details`` to the resource's plugin and keep what it makes of them."""
-    plugin_class = plugins.get(record.type)
-    if plugin_class is None:
-        raise SignalRefused(f"Resource {record.name} of type {record.type} takes no signals.")
-    if record.physical_id is None or record.action is Action.DELETE:
-        raise SignalRefused(
-            f"Signal resource during {record.state} is not supported (resource {record.name})."
+class SignalDelivery:
+    """Delivers signals to the resources of stacks, and lets plugins signal each other."""
+
+    def __init__(
+        self,
+        stacks: StackRepository,
+        resources: ResourceRepository,
+        events: EventRepository,
+        plugins: PluginRegistry,
+        limits: TemplateLimits | None = None,
+        launch: Callable[[str], None] = lambda stack_id: None,
+    ) -> None:
+        self.stacks = stacks
+        self.resources = resources
+        self.events = events
+        self.plugins = plugins
+        self.limits = limits
+        #: Runs a nested stack's operation a signal started (a group resizing).
+        self.launch = launch
+        self.signals = SignalRepository(stacks.database)
+
+    async def deliver(
+        self, stack: StackRecord, record: ResourceRecord, details: Any
+    ) -> Mapping[str, Any]:
+        """Give ``details`` to the resource's plugin and keep what it makes of them."""
+        plugin_class = self.plugins.get(record.type)
+        if plugin_class is None:
+            raise SignalRefused(f"Resource {record.name} of type {record.type} takes no signals.")
+        if record.physical_id is None or record.action is Action.DELETE:
+            raise SignalRefused(
+                f"Signal resource during {record.state} is not supported (resource {record.name})."
+            )
+        fence = await self._claim(record)
+        try:
+            current = self.resources.get(record.id) or record
+            return await self._handle(stack, current, plugin_class(), details, fence)
+        finally:
+            self.resources.unclaim(record.id, fence)
+
+    async def _handle(
+        self,
+        stack: StackRecord,
+        record: ResourceRecord,
+        plugin: Any,
+        details: Any,
+        fence: int,
+    ) -> Mapping[str, Any]:
+        properties, _ = validate_properties(
+            plugin.schema, dict(record.properties), self.plugins.schemas()
         )
-    plugin = plugin_class()
-    properties, _ = validate_properties(plugin.schema, dict(record.properties), plugins.schemas())
-    client = NestedStackClient(
-        stack, record.name, stacks, resources, plugins, limits, launch=lambda stack_id: None
-    )
-    context = ProviderContext.create(record.type, record.name, clients={STACKS_CLIENT: client})
-    request = SignalRequest(
-        name=record.name,
-        physical_id=record.physical_id,
-        properties=properties,
-        details=details,
-        provider_data=record.provider_data,
-    )
-    try:
-        kept = await plugin.signal(context, request)
-    except ProviderError as error:
-        raise SignalRefused(f"Signal to {record.name} refused: {error}") from error
-    kept = dict(kept or {})
-    SignalRepository(stacks.database).add(stack.id, record.name, kept)
-    reason = "Signal: " + ", ".join(f"{key}:{value}" for key, value in sorted(kept.items()))
-    events.append(
-        stack.id,
-        EventDraft(
-            resource_name=record.name,
-            action=Action.SIGNAL,
-            status=Status.COMPLETE,
-            status_reason=reason,
+        client = NestedStackClient(
+            stack,
+            record.name,
+            self.stacks,
+            self.resources,
+            self.plugins,
+            self.limits,
+            launch=self.launch,
+            signal=self._signal_from_plugin(stack),
+        )
+        context = ProviderContext.create(record.type, record.name, clients={STACKS_CLIENT: client})
+        request = SignalRequest(
+            name=record.name,
             physical_id=record.physical_id,
-            resource_type=record.type,
-        ),
-    )
-    return kept
+            properties=properties,
+            details=details,
+            provider_data=record.provider_data,
+        )
+        try:
+            result = await plugin.signal(context, request)
+        except ProviderError as error:
+            raise SignalRefused(f"Signal to {record.name} refused: {error}") from error
+        if result.provider_data is not None:
+            self.resources.set_provider_data(
+                record.id, fence, result.provider_data, plugin.secret_data_keys
+            )
+        kept = dict(result.kept)
+        self.signals.add(stack.id, record.name, kept)
+        reason = "Signal: " + ", ".join(f"{key}:{value}" for key, value in sorted(kept.items()))
+        self.events.append(
+            stack.id,
+            EventDraft(
+                resource_name=record.name,
+                action=Action.SIGNAL,
+                status=Status.COMPLETE,
+                status_reason=reason,
+                physical_id=record.physical_id,
+                resource_type=record.type,
+            ),
+        )
+        return kept
+
+    def _signal_from_plugin(self, stack: StackRecord) -> Callable[[ResourceRecord, Any], Any]:
+        """What a plugin's ``signal`` call on another resource of the stack runs."""
+
+        async def forward(target: ResourceRecord, details: Any) -> Mapping[str, Any]:
+            return await self.deliver(stack, target, details)
+
+        return forward
+
+    async def _claim(self, record: ResourceRecord) -> int:
+        owner = f"signal-{uuid.uuid4()}"
+        waited = 0.0
+        while True:
+            fence = self.resources.claim(record.id, owner, LEASE_SECONDS, datetime.now(UTC))
+            if fence is not None:
+                return fence
+            if waited >= QUEUE_SECONDS:
+                raise SignalRefused(f"Resource {record.name} is busy with another signal.")
+            await asyncio.sleep(0.05)
+            waited += 0.05

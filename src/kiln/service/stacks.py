@@ -8,7 +8,7 @@ process or another. That split is what lets a dead process's work be resumed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,7 +30,7 @@ from kiln.plan.state import Action, EventRecord, ResourceRecord, StackRecord, St
 from kiln.plan.steps import Plan
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.values import Unknown
-from kiln.service.signals import deliver_signal
+from kiln.service.signals import SignalDelivery
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
 from kiln.template.validate import ValidationResult
 
@@ -65,8 +65,12 @@ class StackService:
         secrets: SecretBox,
         project_id: str = "default",
         limits: TemplateLimits | None = None,
+        launch: Callable[[str], None] = lambda stack_id: None,
     ) -> None:
         self.limits = limits
+        #: Runs an operation a signal started on a nested stack (a group resizing);
+        #: the CLI starts a detached engine, tests run one in-process.
+        self.launch = launch
         self.database = database
         self.plugins = plugins
         self.project_id = project_id
@@ -244,16 +248,10 @@ class StackService:
         record = live_records(self.resources.by_stack(stack.id)).get(resource)
         if record is None:
             raise KilnError(f"The Resource ({resource}) could not be found.")
-        return await deliver_signal(
-            stack,
-            record,
-            details,
-            stacks=self.stacks,
-            resources=self.resources,
-            events=self.events,
-            plugins=self.plugins,
-            limits=self.limits,
+        delivery = SignalDelivery(
+            self.stacks, self.resources, self.events, self.plugins, self.limits, self.launch
         )
+        return await delivery.deliver(stack, record, details)
 
     def cancel(self, name_or_id: str, *, rollback: bool = True) -> StackRecord:
         """Cancel a create or update in progress: roll back, or just stop (``rollback=False``)."""

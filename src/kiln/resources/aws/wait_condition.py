@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from kiln.providers.context import ProviderContext
 from kiln.providers.errors import ResourceFailed
-from kiln.providers.protocol import SignalRequest
+from kiln.providers.protocol import SignalRequest, SignalResult
 from kiln.resources.heat.wait_condition import (
     FAILURE,
     SUCCESS,
@@ -48,9 +48,7 @@ class CloudFormationWaitConditionHandle(WaitConditionHandle):
             return super().reference_id(name, physical_id, provider_data)
         return f"{endpoint}?{urlencode({'token': token})}"
 
-    async def signal(
-        self, ctx: ProviderContext, request: SignalRequest
-    ) -> Mapping[str, Any] | None:
+    async def signal(self, ctx: ProviderContext, request: SignalRequest) -> SignalResult:
         details = request.details
         if not isinstance(details, Mapping) or any(key not in details for key in SIGNAL_KEYS):
             raise ResourceFailed(
@@ -58,7 +56,7 @@ class CloudFormationWaitConditionHandle(WaitConditionHandle):
             )
         if details["Status"] not in (SUCCESS, FAILURE):
             raise ResourceFailed(f"Status must be {SUCCESS} or {FAILURE}")
-        return {key: details[key] for key in SIGNAL_KEYS}
+        return SignalResult({key: details[key] for key in SIGNAL_KEYS})
 
 
 WAIT_SCHEMA = ResourceSchema(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kiln.providers.protocol import ResourcePlugin
 from kiln.providers.registry import PluginRegistry
 from kiln.resources.heat import (
+    autoscaling,
     delay,
     group,
     none,
@@ -30,6 +31,8 @@ PLUGINS: tuple[type[ResourcePlugin], ...] = (
     group.ResourceChain,
     wait_condition.WaitConditionHandle,
     wait_condition.WaitCondition,
+    autoscaling.AutoScalingGroup,
+    autoscaling.ScalingPolicy,
 )
 
 SCHEMAS = tuple(plugin.schema for plugin in PLUGINS)

@@ -153,18 +153,7 @@ class MembersPlugin(NestedStackPlugin):
         batch: int | None,
         needed: frozenset[str],
     ) -> str:
-        members = self.members(properties, removed, batch)
-        outputs = {
-            OUTPUT_PREFIX + name: {"value": value}
-            for name in sorted(needed)
-            if (value := _output(name, list(members))) is not None
-        }
-        template = {
-            "heat_template_version": MEMBER_TEMPLATE_VERSION,
-            "resources": members,
-            "outputs": outputs,
-        }
-        return json.dumps(template, sort_keys=True)
+        return members_template(self.members(properties, removed, batch), needed, self.schema)
 
     def child(self, ctx: ProviderContext, properties: Mapping[str, Any]) -> ChildStack:
         return ChildStack(self.member_template(properties, (), None, frozenset()))
@@ -177,6 +166,25 @@ class MembersPlugin(NestedStackPlugin):
         if "removed_rsrc_list" in request.names:
             values["removed_rsrc_list"] = list(request.provider_data.get(REMOVED, []))
         return values
+
+
+def members_template(
+    members: Mapping[str, Mapping[str, Any]], needed: frozenset[str], schema: ResourceSchema
+) -> str:
+    """The nested template of ``members``, with an output for each attribute ``needed``
+    that the members answer (the group answers its own other attributes)."""
+    own = frozenset(schema.attributes) - {"refs", "refs_map"}
+    outputs = {
+        OUTPUT_PREFIX + name: {"value": value}
+        for name in sorted(needed - own)
+        if (value := _output(name, list(members))) is not None
+    }
+    template = {
+        "heat_template_version": MEMBER_TEMPLATE_VERSION,
+        "resources": dict(members),
+        "outputs": outputs,
+    }
+    return json.dumps(template, sort_keys=True)
 
 
 def _output(attribute: str, names: list[str]) -> Any:

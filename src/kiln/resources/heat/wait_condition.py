@@ -24,6 +24,7 @@ from kiln.providers.protocol import (
     CreateRequest,
     Progress,
     SignalRequest,
+    SignalResult,
 )
 from kiln.resources.heat.record_only import RecordOnlyPlugin
 from kiln.resources.nested import stacks_client
@@ -91,9 +92,7 @@ class WaitConditionHandle(RecordOnlyPlugin):
         }
         return {name: values.get(name) for name in request.names}
 
-    async def signal(
-        self, ctx: ProviderContext, request: SignalRequest
-    ) -> Mapping[str, Any] | None:
+    async def signal(self, ctx: ProviderContext, request: SignalRequest) -> SignalResult:
         details = request.details if request.details is not None else {}
         if not isinstance(details, Mapping):
             raise ResourceFailed("a signal must be a JSON object")
@@ -102,12 +101,13 @@ class WaitConditionHandle(RecordOnlyPlugin):
             raise ResourceFailed(f"status must be {SUCCESS} or {FAILURE}, not {status!r}")
         received = await stacks_client(ctx).signals(request.physical_id or "")
         number = len(received) + 1
-        return {
+        kept = {
             "status": status,
             "reason": details.get("reason", f"Signal {number} received"),
             "data": details.get("data"),
             "id": str(details.get("id", number)),
         }
+        return SignalResult(kept)
 
 
 WAIT_SCHEMA = ResourceSchema(
