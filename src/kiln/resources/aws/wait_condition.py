@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 from kiln.providers.context import ProviderContext
 from kiln.providers.errors import ResourceFailed
 from kiln.providers.protocol import SignalRequest, SignalResult
+from kiln.resources.heat.signal_target import presigned_url
 from kiln.resources.heat.wait_condition import (
     FAILURE,
     SUCCESS,
-    TOKEN,
     WaitCondition,
     WaitConditionHandle,
 )
@@ -42,11 +41,8 @@ class CloudFormationWaitConditionHandle(WaitConditionHandle):
     def reference_id(
         self, name: str, physical_id: str | None, provider_data: Mapping[str, Any]
     ) -> str:
-        endpoint = provider_data.get("endpoint")
-        token = provider_data.get(TOKEN)
-        if not endpoint or not token:
-            return super().reference_id(name, physical_id, provider_data)
-        return f"{endpoint}?{urlencode({'token': token})}"
+        signed = presigned_url(provider_data)
+        return signed or super().reference_id(name, physical_id, provider_data)
 
     async def signal(self, ctx: ProviderContext, request: SignalRequest) -> SignalResult:
         details = request.details

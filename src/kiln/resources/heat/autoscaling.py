@@ -15,7 +15,6 @@ middle of an operation refuses to resize.
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,20 +24,19 @@ from kiln.providers.nested import ChildStack
 from kiln.providers.protocol import (
     AttributeRequest,
     CreateRequest,
-    Progress,
     SignalRequest,
     SignalResult,
     UpdateRequest,
 )
 from kiln.resources.heat.group import MembersPlugin, members_template
-from kiln.resources.heat.record_only import RecordOnlyPlugin
+from kiln.resources.heat.signal_target import ENDPOINT, SignalTarget, presigned_url
 from kiln.resources.nested import stacks_client
 from kiln.schema.constraints import AllowedValues, Range
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType, UpdatePolicy
 
 _IN_PLACE = UpdatePolicy.IN_PLACE
-MEMBERS, NEXT, LAST_SCALED, TOKEN = "members", "next", "last_scaled", "token"
+MEMBERS, NEXT, LAST_SCALED = "members", "next", "last_scaled"
 ADJUSTMENT_TYPES = ("change_in_capacity", "exact_capacity", "percent_change_in_capacity")
 
 GROUP_SCHEMA = ResourceSchema(
@@ -276,22 +274,16 @@ POLICY_SCHEMA = ResourceSchema(
 )
 
 
-class ScalingPolicy(RecordOnlyPlugin):
+class ScalingPolicy(SignalTarget):
     type_name = "OS::Heat::ScalingPolicy"
     schema = POLICY_SCHEMA
-    secret_data_keys = frozenset({TOKEN})
-
-    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
-        data = {TOKEN: secrets.token_urlsafe(24), "endpoint": stacks_client(ctx).signal_endpoint()}
-        return Progress(done=True, physical_id=request.physical_name, provider_data=data)
 
     async def attributes(
         self, ctx: ProviderContext, request: AttributeRequest
     ) -> Mapping[str, Any]:
-        endpoint = request.provider_data.get("endpoint")
         values = {
-            "signal_url": endpoint,
-            "alarm_url": f"{endpoint}?token={request.provider_data.get(TOKEN)}",
+            "signal_url": request.provider_data.get(ENDPOINT),
+            "alarm_url": presigned_url(request.provider_data),
         }
         return {name: values.get(name) for name in request.names}
 

@@ -12,7 +12,6 @@ Its ``data`` attribute is a JSON object of each signal's data by id.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -27,13 +26,13 @@ from kiln.providers.protocol import (
     SignalResult,
 )
 from kiln.resources.heat.record_only import RecordOnlyPlugin
+from kiln.resources.heat.signal_target import ENDPOINT, TOKEN, SignalTarget
 from kiln.resources.nested import stacks_client
 from kiln.schema.constraints import AllowedValues, Range
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType, UpdatePolicy
 
 SUCCESS, FAILURE = "SUCCESS", "FAILURE"
-TOKEN = "token"
 #: Longest pause between two looks at the handle's signals (seconds).
 LONGEST_POLL = 1.0
 
@@ -66,20 +65,15 @@ HANDLE_SCHEMA = ResourceSchema(
 )
 
 
-class WaitConditionHandle(RecordOnlyPlugin):
+class WaitConditionHandle(SignalTarget):
     type_name = "OS::Heat::WaitConditionHandle"
     schema = HANDLE_SCHEMA
-    secret_data_keys = frozenset({TOKEN})
-
-    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
-        data = {TOKEN: secrets.token_urlsafe(24), "endpoint": stacks_client(ctx).signal_endpoint()}
-        return Progress(done=True, physical_id=request.physical_name, provider_data=data)
 
     async def attributes(
         self, ctx: ProviderContext, request: AttributeRequest
     ) -> Mapping[str, Any]:
         token = request.provider_data.get(TOKEN)
-        endpoint = request.provider_data.get("endpoint")
+        endpoint = request.provider_data.get(ENDPOINT)
         values = {
             "token": token,
             "endpoint": endpoint,
