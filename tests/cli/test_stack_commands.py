@@ -875,3 +875,24 @@ def test_a_signal_from_the_command_line_completes_a_waiting_create(kiln: Kiln) -
     shown = kiln.wait_for_status("signalled", "CREATE_COMPLETE", timeout=20)
     assert json.loads(shown["outputs"][0]["output_value"]) == {"1": "ready"}
     kiln.wait_for_engines_to_exit()
+
+
+# -- suspend, resume, check -----------------------------------------------------------------
+
+
+def test_suspend_resume_and_check_from_the_command_line(kiln: Kiln) -> None:
+    template = str(kiln.write("plain.yaml", BRIEF_WAIT_TEMPLATE))
+    assert kiln.run("stack", "create", "idle", "-t", template, "--wait").returncode == 0
+    not_suspended = kiln.run("stack", "resume", "idle")
+    assert (not_suspended.returncode, not_suspended.stderr) == (
+        1,
+        "Error: Resume of stack idle is not supported in state CREATE_COMPLETE: "
+        "it is not suspended.\n",
+    )
+    for verb, state in (("suspend", "SUSPEND_COMPLETE"), ("resume", "RESUME_COMPLETE")):
+        done = kiln.run("stack", verb, "idle", "--wait")
+        assert (done.returncode, done.stdout) == (0, f"idle {state}\n"), done.stderr
+    checked = kiln.run("stack", "check", "idle", "--wait")
+    assert (checked.returncode, checked.stdout) == (0, "idle CHECK_COMPLETE\n")
+    resources = kiln.data("stack", "resource", "list", "idle")
+    assert {r["resource_status"] for r in resources} == {"CHECK_COMPLETE"}

@@ -119,6 +119,12 @@ class NestedStackClient:
         self._begin(current, Action.UPDATE, current.current_traversal)
         self.stacks.save_definition(updated, hidden)
 
+    async def run_action(self, stack_id: str, action: str) -> None:
+        current = self.stacks.get(stack_id)
+        if current is None:
+            raise ResourceFailed(f"the nested stack {stack_id} does not exist")
+        self._begin(current, Action(action), current.current_traversal)
+
     async def delete(self, stack_id: str) -> None:
         current = self.stacks.get(stack_id)
         if current is None:

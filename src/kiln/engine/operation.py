@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from kiln.config import TemplateLimits
+from kiln.engine.action_steps import RECORD_ACTIONS, act, action_order
 from kiln.engine.context import OperationContext
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.resource_steps import (
@@ -29,7 +30,7 @@ from kiln.engine.scope import recorded_scope
 from kiln.engine.store import RepositoryStore
 from kiln.engine.validation import validate_stack
 from kiln.errors import Diagnostic, EvaluationError
-from kiln.graph.walker import walk
+from kiln.graph.walker import Node, walk
 from kiln.persistence.database import Database
 from kiln.persistence.events import EventRepository
 from kiln.persistence.locks import LockRepository
@@ -273,6 +274,8 @@ class Engine:
             ),
         )
         self.store.load(stack.id)
+        if stack.action in RECORD_ACTIONS:
+            return await self._act(context, stack.action)
         for _ in range(MAX_ROUNDS):
             await refresh_attributes(context)
             plan, problems = self._plan(context)
@@ -309,10 +312,33 @@ class Engine:
             return Plan(), problems
         return plan_changes(desired, records, previous_deletion_policies=policies)
 
+    async def _act(self, context: OperationContext, action: Action) -> Outcome:
+        """Suspend, resume or check every live resource (no plan: the definition stays)."""
+        live = context.store.live(context.stack.id)
+
+        async def run(name: str) -> None:
+            await act(context, name, action)
+
+        outcome = await self._walked(context, action_order(live, action), run)
+        return outcome or Outcome(True)
+
     async def _walk(
         self, context: OperationContext, steps: Mapping[StepKey, Step]
     ) -> Outcome | None:
         """One walk of a plan; None when it finished and the stack should be planned again."""
+
+        async def run(key: StepKey) -> None:
+            await run_step(context, steps[key])
+
+        return await self._walked(context, {k: s.requires for k, s in steps.items()}, run)
+
+    async def _walked(
+        self,
+        context: OperationContext,
+        requires: Mapping[Node, frozenset[Node]],
+        run: Callable[[Node], Awaitable[None]],
+    ) -> Outcome | None:
+        """Walk the graph; how it ended, or None when every node was done."""
         stack_id = context.stack.id
 
         def superseded() -> bool:
@@ -321,15 +347,7 @@ class Engine:
         def should_stop() -> bool:
             return context.cancellation.is_cancelled() or context.timed_out() or superseded()
 
-        async def run(key: StepKey) -> None:
-            await run_step(context, steps[key])
-
-        result = await walk(
-            {k: s.requires for k, s in steps.items()},
-            run,
-            limit=self.concurrency,
-            should_stop=should_stop,
-        )
+        result = await walk(requires, run, limit=self.concurrency, should_stop=should_stop)
         if result.failed and all(isinstance(e, StepInterrupted) for e in result.failed.values()):
             return Outcome(False, "superseded", superseded=True)
         if result.failed:

@@ -140,7 +140,9 @@ async def refresh_attributes(context: OperationContext) -> None:
         await context.store.save(record.evolve(attributes={**record.attributes, **fetched}))
 
 
-def _event(record: ResourceRecord, action: Action, status: Status, reason: str = "") -> EventDraft:
+def state_event(
+    record: ResourceRecord, action: Action, status: Status, reason: str = ""
+) -> EventDraft:
     return EventDraft(
         resource_name=record.name,
         action=action,
@@ -160,7 +162,7 @@ def _plugin(context: OperationContext, type_name: str) -> ResourcePlugin:
     return plugin_class()
 
 
-def _recorded_plugin(context: OperationContext, record: ResourceRecord) -> ResourcePlugin | None:
+def recorded_plugin(context: OperationContext, record: ResourceRecord) -> ResourcePlugin | None:
     """The plugin that made a recorded resource, even when the template no longer names it.
 
     A provider template's resource records its declared type; its provider
@@ -172,7 +174,7 @@ def _recorded_plugin(context: OperationContext, record: ResourceRecord) -> Resou
     return plugin_class() if plugin_class is not None else None
 
 
-def _provider_context(context: OperationContext, record: ResourceRecord) -> ProviderContext:
+def provider_context(context: OperationContext, record: ResourceRecord) -> ProviderContext:
     clients = {}
     if context.stack_client is not None:
         clients[STACKS_CLIENT] = context.stack_client(record.name)
@@ -278,7 +280,7 @@ async def _wait(context: OperationContext, seconds: float) -> None:
     await context.cancellation.wait(max(seconds, context.minimum_poll_interval))
 
 
-async def _until_done(
+async def until_done(
     context: OperationContext,
     plugin: ResourcePlugin,
     record: ResourceRecord,
@@ -287,7 +289,7 @@ async def _until_done(
     properties: Mapping[str, Any],
 ) -> ResourceRecord:
     """Poll ``check_<action>`` until the plugin reports done, saving ids as they appear."""
-    provider = _provider_context(context, record)
+    provider = provider_context(context, record)
     while True:
         # ``poll_after`` counts from the plugin's answer, not from the end of the save.
         answered = context.clock.monotonic()
@@ -342,7 +344,7 @@ async def _attributes(
         names=names,
         provider_data=record.provider_data,
     )
-    return dict(await plugin.attributes(_provider_context(context, record), request))
+    return dict(await plugin.attributes(provider_context(context, record), request))
 
 
 async def create(context: OperationContext, name: str, replaces: str | None) -> None:
@@ -363,7 +365,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         # Recorded now, so that a rollback deletes even a failed resource in order.
         depends_on=_depends_on(context, name),
     )
-    started = _event(record, Action.CREATE, Status.IN_PROGRESS, "state changed")
+    started = state_event(record, Action.CREATE, Status.IN_PROGRESS, "state changed")
     hidden = secret_properties(context, resolved)
     if record.created_at is None:
         await context.store.add(record, started, hidden)
@@ -372,7 +374,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
     else:
         await context.store.save(record, started, hidden)
     crash_point("after_intent", name)
-    provider = _provider_context(context, record)
+    provider = provider_context(context, record)
     physical_name = _physical_name(context, record)
     needs_attributes = bool(context.attributes_needed.get(name))
     try:
@@ -405,11 +407,11 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
                 return
         else:
             progress = Progress(done=False, poll_after=0.0)
-        record = await _until_done(context, plugin, record, progress, "check_create", converted)
+        record = await until_done(context, plugin, record, progress, "check_create", converted)
         crash_point("after_physical_id", name)
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
-        await _fail(context, record, Action.CREATE, error)
+        await fail_step(context, record, Action.CREATE, error)
     crash_point("before_complete", name)
     await _complete(context, record, attributes)
 
@@ -434,7 +436,7 @@ async def _complete(
         depends_on=_depends_on(context, record.name),
     )
     await context.store.save(
-        record, _event(record, Action.CREATE, Status.COMPLETE, "state changed")
+        record, state_event(record, Action.CREATE, Status.COMPLETE, "state changed")
     )
 
 
@@ -484,7 +486,7 @@ def _incarnation(
     return record, old
 
 
-async def _fail(
+async def fail_step(
     context: OperationContext, record: ResourceRecord, action: Action, error: Exception
 ) -> None:
     """Record the failure as Heat words it (``Kind: resources.name: message``) and stop the step."""
@@ -492,7 +494,7 @@ async def _fail(
         f"{type(error).__name__}: resources.{record.name}: {error}"
     )
     failed = context.store.get(record.id).evolve(status=Status.FAILED, status_reason=reason)
-    await context.store.save(failed, _event(failed, action, Status.FAILED, reason))
+    await context.store.save(failed, state_event(failed, action, Status.FAILED, reason))
     raise StepFailed(reason)
 
 
@@ -509,7 +511,7 @@ async def update(context: OperationContext, step: Step) -> None:
         if current.status is Status.IN_PROGRESS:
             finished = current.evolve(status=Status.COMPLETE, intent=Intent.NONE)
             await context.store.save(
-                finished, _event(finished, current.action, Status.COMPLETE, "state changed")
+                finished, state_event(finished, current.action, Status.COMPLETE, "state changed")
             )
         return
     plugin = _plugin(context, _resolved_type(context, name))
@@ -528,11 +530,11 @@ async def update(context: OperationContext, step: Step) -> None:
         depends_on=_depends_on(context, name),
     )
     await context.store.save(
-        record, _event(record, Action.UPDATE, Status.IN_PROGRESS, "state changed")
+        record, state_event(record, Action.UPDATE, Status.IN_PROGRESS, "state changed")
     )
     try:
         progress = await plugin.update(
-            _provider_context(context, record),
+            provider_context(context, record),
             UpdateRequest(
                 name=name,
                 physical_id=record.physical_id,
@@ -545,10 +547,10 @@ async def update(context: OperationContext, step: Step) -> None:
                 attributes_needed=context.attributes_needed.get(name, frozenset()),
             ),
         )
-        record = await _until_done(context, plugin, record, progress, "check_update", converted)
+        record = await until_done(context, plugin, record, progress, "check_update", converted)
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
-        await _fail(context, record, Action.UPDATE, error)
+        await fail_step(context, record, Action.UPDATE, error)
     record = record.evolve(
         status=Status.COMPLETE,
         intent=Intent.NONE,
@@ -559,7 +561,7 @@ async def update(context: OperationContext, step: Step) -> None:
     )
     await context.store.save(
         record,
-        _event(record, Action.UPDATE, Status.COMPLETE, "state changed"),
+        state_event(record, Action.UPDATE, Status.COMPLETE, "state changed"),
         secret_properties(context, resolved),
     )
 
@@ -590,7 +592,7 @@ async def delete(context: OperationContext, record_id: str, *, snapshot: bool = 
     step whose record says ``DELETE_ISSUED`` knows the snapshot exists.
     """
     record = context.store.get(record_id)
-    plugin = _recorded_plugin(context, record)
+    plugin = recorded_plugin(context, record)
     adopting = record.physical_id is None and record.intent is Intent.CREATE_ISSUED
     snapshotting = (
         snapshot
@@ -610,14 +612,14 @@ async def delete(context: OperationContext, record_id: str, *, snapshot: bool = 
         intent=intent,
     )
     await context.store.save(
-        record, _event(record, Action.DELETE, Status.IN_PROGRESS, "state changed")
+        record, state_event(record, Action.DELETE, Status.IN_PROGRESS, "state changed")
     )
     reason = "state changed"
     if plugin is not None:
         properties, _ = validate_properties(
             plugin.schema, dict(record.properties), context.plugins.schemas()
         )
-        provider = _provider_context(context, record)
+        provider = provider_context(context, record)
         try:
             if adopting:
                 found = await plugin.find(
@@ -646,12 +648,14 @@ async def delete(context: OperationContext, record_id: str, *, snapshot: bool = 
                         provider_data=record.provider_data,
                     ),
                 )
-                await _until_done(context, plugin, record, progress, "check_delete", properties)
+                await until_done(context, plugin, record, progress, "check_delete", properties)
         except NotFound:
             pass
         except ProviderError as error:
-            await _fail(context, record, Action.DELETE, error)
-    await context.store.remove(record.id, _event(record, Action.DELETE, Status.COMPLETE, reason))
+            await fail_step(context, record, Action.DELETE, error)
+    await context.store.remove(
+        record.id, state_event(record, Action.DELETE, Status.COMPLETE, reason)
+    )
 
 
 async def _snapshot(
@@ -663,7 +667,7 @@ async def _snapshot(
     """Take the snapshot and wait for it; the snapshot's id."""
     if record.physical_id is None:
         return None
-    provider = _provider_context(context, record)
+    provider = provider_context(context, record)
     progress = await plugin.snapshot(
         provider,
         SnapshotRequest(
@@ -704,7 +708,7 @@ def _physical_name(context: OperationContext, record: ResourceRecord) -> str:
 async def retain(context: OperationContext, record_id: str) -> None:
     record = context.store.get(record_id)
     await context.store.remove(
-        record.id, _event(record, Action.DELETE, Status.COMPLETE, "retained, not deleted")
+        record.id, state_event(record, Action.DELETE, Status.COMPLETE, "retained, not deleted")
     )
 
 
@@ -715,7 +719,7 @@ async def restore(context: OperationContext, record_id: str) -> None:
     predecessor_id = record.replaces
     restored = record.evolve(replaced_by=None, replaces=successor_id)
     await context.store.save(
-        restored, _event(restored, Action.ROLLBACK, Status.COMPLETE, "restored")
+        restored, state_event(restored, Action.ROLLBACK, Status.COMPLETE, "restored")
     )
     if successor_id is not None:
         successor = context.store.get(successor_id)

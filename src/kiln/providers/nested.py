@@ -68,6 +68,10 @@ class StackClient(Protocol):
         """Start updating the child to ``child`` (its resources decide what changes)."""
         ...
 
+    async def run_action(self, stack_id: str, action: str) -> None:
+        """Start ``SUSPEND``, ``RESUME`` or ``CHECK`` on the child."""
+        ...
+
     async def delete(self, stack_id: str) -> None:
         """Start deleting the child; a child already gone is deleted."""
         ...

@@ -28,6 +28,7 @@ from kiln.schema.resource_schema import ResourceSchema
 from kiln.schema.types import SchemaDefinitionError
 
 __all__ = [
+    "ActionRequest",
     "AttributeRequest",
     "CheckRequest",
     "CreateRequest",
@@ -107,6 +108,11 @@ class DeleteRequest:
     physical_id: str | None
     properties: Mapping[str, Any]
     provider_data: Mapping[str, Any] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionRequest(CheckRequest):
+    """Suspend or resume the resource (a stack suspend or resume); what a poll would see."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,6 +293,20 @@ class ResourcePlugin(abc.ABC):
         Raise :class:`ResourceFailed` for a signal in the wrong format: nothing is recorded.
         """
         raise NotSupported("signal is not supported for resource.")
+
+    async def suspend(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        """Suspend (stop, pause); most resources have nothing to do, as in Heat."""
+        return Progress(done=True)
+
+    async def check_suspend(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return Progress(done=True)
+
+    async def resume(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        """Undo :meth:`suspend`."""
+        return Progress(done=True)
+
+    async def check_resume(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return Progress(done=True)
 
     async def snapshot(self, ctx: ProviderContext, request: SnapshotRequest) -> Progress:
         """Start a snapshot; ``Progress.physical_id`` is the snapshot's id.

@@ -16,6 +16,7 @@ from kiln.providers.context import ProviderContext
 from kiln.providers.errors import NotFound, ResourceFailed
 from kiln.providers.nested import NESTED_STACK_MARK, STACKS_CLIENT, ChildStack, StackClient
 from kiln.providers.protocol import (
+    ActionRequest,
     AttributeRequest,
     CheckRequest,
     CreateRequest,
@@ -89,6 +90,24 @@ class NestedStackPlugin(ResourcePlugin):
 
     async def check_delete(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         return await self._check(ctx, request, "DELETE")
+
+    async def suspend(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        return await self._start(ctx, request, "SUSPEND")
+
+    async def check_suspend(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return await self._check(ctx, request, "SUSPEND")
+
+    async def resume(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        return await self._start(ctx, request, "RESUME")
+
+    async def check_resume(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return await self._check(ctx, request, "RESUME")
+
+    async def _start(self, ctx: ProviderContext, request: ActionRequest, action: str) -> Progress:
+        if request.physical_id is None:
+            return Progress(done=True)
+        await stacks_client(ctx).run_action(request.physical_id, action)
+        return _waiting(None, FIRST_POLL, dict(request.provider_data))
 
     async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
         return await stacks_client(ctx).find(request.idempotency_token)

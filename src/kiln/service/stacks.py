@@ -240,6 +240,29 @@ class StackService:
         self._begin(stack, Action.DELETE, expected=stack.current_traversal, allow_in_progress=True)
         return self.get(stack.id)
 
+    def suspend(self, name_or_id: str) -> StackRecord:
+        """Heat's stack suspend: every resource, dependents first."""
+        return self._record_action(name_or_id, Action.SUSPEND)
+
+    def resume(self, name_or_id: str) -> StackRecord:
+        """Heat's stack resume, for a suspended stack (or one whose resume failed)."""
+        stack = self.get(name_or_id)
+        if stack.action not in (Action.SUSPEND, Action.RESUME) or stack.state == "RESUME_COMPLETE":
+            raise KilnError(
+                f"Resume of stack {stack.name} is not supported in state {stack.state}: "
+                "it is not suspended."
+            )
+        return self._record_action(stack.id, Action.RESUME)
+
+    def check(self, name_or_id: str) -> StackRecord:
+        """Heat's stack check: each resource's plugin reads whether it still exists."""
+        return self._record_action(name_or_id, Action.CHECK)
+
+    def _record_action(self, name_or_id: str, action: Action) -> StackRecord:
+        stack = self.get(name_or_id)
+        self._begin(stack, action, expected=stack.current_traversal)
+        return self.get(stack.id)
+
     async def signal(
         self, name_or_id: str, resource: str, details: Any = None
     ) -> Mapping[str, Any]:

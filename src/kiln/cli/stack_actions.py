@@ -1,0 +1,41 @@
+"""``kiln stack suspend|resume|check``: actions on a stack that change no definition."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+
+from kiln.cli.stack import _embedded, _start, stack
+from kiln.errors import KilnError
+from kiln.plan.state import StackRecord, Status
+from kiln.service.stacks import StackService
+
+
+def _action_command(
+    name: str, summary: str, start: Callable[[StackService, str], StackRecord]
+) -> None:
+    @stack.command(name, help=summary)
+    @click.argument("names", nargs=-1, required=True)
+    @click.option("--wait", is_flag=True, help="Wait for the action to finish.")
+    def command(names: tuple[str, ...], wait: bool) -> None:
+        embedded = _embedded()
+        failed = False
+        for name_or_id in names:
+            try:
+                record = start(embedded.service, name_or_id)
+            except KilnError as error:
+                click.echo(f"Error: {error}", err=True)
+                failed = True
+                continue
+            record = _start(embedded, record, wait)
+            click.echo(f"{record.name} {record.state}")
+            failed = failed or record.status is Status.FAILED
+        if failed:
+            sys.exit(1)
+
+
+_action_command("suspend", "Suspend stacks: each resource, dependents first.", StackService.suspend)
+_action_command("resume", "Resume suspended stacks.", StackService.resume)
+_action_command("check", "Check that each resource of the stacks still exists.", StackService.check)

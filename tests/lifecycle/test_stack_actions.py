@@ -1,0 +1,96 @@
+"""Suspend, resume and check: actions that walk the recorded resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from file_plugin import FilePlugin
+from lifecycle_support import Harness
+
+from kiln.errors import KilnError
+from kiln.service.stacks import StackDefinition
+
+CHILD = """\
+heat_template_version: 2018-08-31
+resources:
+  inner: {type: OS::Heat::None}
+"""
+
+STACK = """\
+heat_template_version: 2018-08-31
+parameters:
+  directory: {type: string}
+resources:
+  network: {type: OS::Heat::None}
+  server:
+    type: Test::File
+    depends_on: network
+    properties: {directory: {get_param: directory}, content: served}
+  nested:
+    type: OS::Heat::Stack
+    properties: {template: {get_file: child.yaml}}
+"""
+
+
+def _create(harness: Harness, tmp_path: Path) -> str:
+    harness.plugins.register(FilePlugin)
+    definition = StackDefinition(
+        STACK, files={"child.yaml": CHILD}, parameters={"directory": str(tmp_path)}
+    )
+    stack = harness.run(harness.service.create("actions", definition))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    return stack.id
+
+
+def test_suspend_then_resume_every_resource_and_nested_stack(
+    harness: Harness, tmp_path: Path
+) -> None:
+    stack_id = _create(harness, tmp_path)
+    with pytest.raises(KilnError, match="it is not suspended"):
+        harness.service.resume(stack_id)
+
+    stack = harness.run(harness.service.suspend(stack_id))
+    assert stack.state == "SUSPEND_COMPLETE"
+    assert stack.status_reason == "Stack SUSPEND completed successfully"
+    live = harness.live(stack)
+    assert {r.state for r in live.values()} == {"SUSPEND_COMPLETE"}
+    assert harness.stack(live["nested"].physical_id or "").state == "SUSPEND_COMPLETE"
+    events = harness.events(stack)
+    # Dependents are suspended before what they depend on.
+    assert events.index(("server", "SUSPEND_COMPLETE")) < events.index(
+        ("network", "SUSPEND_IN_PROGRESS")
+    )
+
+    stack = harness.run(harness.service.resume(stack_id))
+    assert stack.state == "RESUME_COMPLETE"
+    assert {r.state for r in harness.live(stack).values()} == {"RESUME_COMPLETE"}
+    events = harness.events(stack)
+    assert events.index(("network", "RESUME_COMPLETE")) < events.index(
+        ("server", "RESUME_IN_PROGRESS")
+    )
+
+
+def test_check_finds_a_resource_that_disappeared_and_an_update_replaces_it(
+    harness: Harness, tmp_path: Path
+) -> None:
+    stack_id = _create(harness, tmp_path)
+    stack = harness.run(harness.service.check(stack_id))
+    assert stack.state == "CHECK_COMPLETE"
+    served = Path(harness.live(stack)["server"].physical_id or "")
+    served.unlink()
+
+    stack = harness.run(harness.service.check(stack_id))
+    assert stack.state == "CHECK_FAILED"
+    server = harness.live(stack)["server"]
+    assert server.state == "CHECK_FAILED"
+    assert server.status_reason == (
+        f"ResourceFailed: resources.server: {served} does not exist any more"
+    )
+
+    definition = StackDefinition(
+        STACK, files={"child.yaml": CHILD}, parameters={"directory": str(tmp_path)}
+    )
+    stack = harness.run(harness.service.update(stack_id, definition))
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    assert Path(harness.live(stack)["server"].physical_id or "").read_text() == "served"
