@@ -896,3 +896,14 @@ def test_suspend_resume_and_check_from_the_command_line(kiln: Kiln) -> None:
     assert (checked.returncode, checked.stdout) == (0, "idle CHECK_COMPLETE\n")
     resources = kiln.data("stack", "resource", "list", "idle")
     assert {r["resource_status"] for r in resources} == {"CHECK_COMPLETE"}
+
+
+def test_drift_reports_each_resource(kiln: Kiln) -> None:
+    template = str(kiln.write("plain.yaml", BRIEF_WAIT_TEMPLATE))
+    assert kiln.run("stack", "create", "steady", "-t", template, "--wait").returncode == 0
+    rows = kiln.data("stack", "drift", "steady")
+    assert {(r["resource_name"], r["drift_status"], r["differences"]) for r in rows} == {
+        (name, "IN_SYNC", "") for name in ("after", "slow")
+    }
+    converged = kiln.run("stack", "update", "steady", "--existing", "--converge", "--wait")
+    assert converged.returncode == 0, converged.stderr

@@ -612,3 +612,22 @@ def test_a_failed_rollback_after_a_restore_keeps_links_both_ways(
         sqlite_harness, first, second, disable_rollback=True, update_disable_rollback=False
     )
     assert stack.state == "ROLLBACK_FAILED"
+
+
+def test_a_rolled_back_resource_planned_as_an_update_gets_its_dependencies_back(
+    sqlite_harness: Harness,
+) -> None:
+    """The old template reads an attribute the live incarnation lacks, so the rollback
+    plans an update that turns out to change nothing but the dependencies."""
+    first = _resources(
+        a={"type": TEST, "properties": {"value": "two"}},
+        f={"type": VALUE, "properties": {"value": {"get_attr": ["a", "output"]}}},
+    )
+    second = _resources(
+        a={"type": NONE},
+        f={"type": VALUE, "properties": {"value": "two"}},
+        b={"type": TEST, "properties": {"fail": True}},
+    )
+    stack = _replay(sqlite_harness, first, second)
+    assert stack.state == "ROLLBACK_COMPLETE"
+    assert sqlite_harness.live(stack)["f"].depends_on == frozenset({"a"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,54 @@ def test_check_finds_a_resource_that_disappeared_and_an_update_replaces_it(
     stack = harness.run(harness.service.update(stack_id, definition))
     assert stack.state == "UPDATE_COMPLETE", stack.status_reason
     assert Path(harness.live(stack)["server"].physical_id or "").read_text() == "served"
+
+
+DRIFTING = """\
+heat_template_version: 2018-08-31
+parameters:
+  directory: {type: string}
+resources:
+  changed:
+    type: Test::File
+    properties: {directory: {get_param: directory}, content: original}
+  removed:
+    type: Test::File
+    properties: {directory: {get_param: directory}, content: kept}
+  untouched:
+    type: Test::File
+    properties: {directory: {get_param: directory}, content: same}
+  plain: {type: OS::Heat::None}
+"""
+
+
+def test_drift_lists_differences_and_a_converging_update_repairs_them(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.plugins.register(FilePlugin)
+    parameters = {"directory": str(tmp_path)}
+    stack = harness.run(
+        harness.service.create("drifting", StackDefinition(DRIFTING, parameters=parameters))
+    )
+    live = harness.live(stack)
+    Path(live["changed"].physical_id or "").write_text("tampered")
+    Path(live["removed"].physical_id or "").unlink()
+
+    found = {d.resource: d for d in asyncio.run(harness.service.drift(stack.id))}
+    assert {name: d.status for name, d in found.items()} == {
+        "changed": "MODIFIED",
+        "plain": "IN_SYNC",
+        "removed": "DELETED",
+        "untouched": "IN_SYNC",
+    }
+    assert [(d.name, d.recorded, d.actual) for d in found["changed"].differences] == [
+        ("content", "original", "tampered")
+    ]
+
+    definition = StackDefinition("", parameters={})
+    stack = harness.run(harness.service.update(stack.id, definition, existing=True, converge=True))
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    live = harness.live(stack)
+    assert Path(live["changed"].physical_id or "").read_text() == "original"
+    assert Path(live["removed"].physical_id or "").read_text() == "kept"
+    statuses = {d.resource: d.status for d in asyncio.run(harness.service.drift(stack.id))}
+    assert set(statuses.values()) == {"IN_SYNC"}

@@ -246,6 +246,9 @@ def create(
 @click.option("--timeout", "timeout", type=int)
 @click.option("--rollback", type=click.Choice(["enabled", "disabled", "keep"]), default="keep")
 @click.option("--dry-run", is_flag=True, help="Show the plan without changing anything.")
+@click.option(
+    "--converge", is_flag=True, help="Read each resource's real state first and repair drift."
+)
 @format_option
 def update(
     name_or_id: str,
@@ -258,6 +261,7 @@ def update(
     timeout: int | None,
     rollback: str,
     dry_run: bool,
+    converge: bool,
     output_format: str,
 ) -> None:
     """Update a stack (replace its definition, or patch it with --existing)."""
@@ -279,6 +283,7 @@ def update(
             clear_parameters=clear,
             timeout_mins=timeout,
             disable_rollback=disable,
+            converge=converge,
         )
     except KilnError as error:
         _fail(error, template)

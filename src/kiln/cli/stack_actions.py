@@ -1,12 +1,14 @@
-"""``kiln stack suspend|resume|check``: actions on a stack that change no definition."""
+"""``kiln stack suspend|resume|check|drift``: looking at and acting on a stack as it stands."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 
 import click
 
+from kiln.cli.formatting import format_option, print_rows
 from kiln.cli.stack import _embedded, _start, stack
 from kiln.errors import KilnError
 from kiln.plan.state import StackRecord, Status
@@ -39,3 +41,28 @@ def _action_command(
 _action_command("suspend", "Suspend stacks: each resource, dependents first.", StackService.suspend)
 _action_command("resume", "Resume suspended stacks.", StackService.resume)
 _action_command("check", "Check that each resource of the stacks still exists.", StackService.check)
+
+
+@stack.command("drift")
+@click.argument("name_or_id")
+@format_option
+def drift(name_or_id: str, output_format: str) -> None:
+    """Compare each resource's real state with what Kiln recorded."""
+    embedded = _embedded()
+    try:
+        found = asyncio.run(embedded.service.drift(name_or_id))
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
+    print_rows(
+        ("resource_name", "resource_type", "drift_status", "differences"),
+        [
+            (
+                item.resource,
+                item.type,
+                item.status,
+                "; ".join(f"{d.name}: {d.recorded!r} -> {d.actual!r}" for d in item.differences),
+            )
+            for item in found
+        ],
+        output_format,
+    )

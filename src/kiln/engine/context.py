@@ -59,6 +59,9 @@ class ResourceStore(Protocol):
         Properties once stored encrypted stay so; ``hidden`` adds more.
         """
 
+    def observed(self, record: ResourceRecord) -> None:
+        """Plan on ``record`` as observed in reality (kept in memory, not written)."""
+
     async def remove(self, record_id: str, event: EventDraft | None = None) -> None:
         """Forget a record that no longer exists in the cloud (or is retained)."""
 

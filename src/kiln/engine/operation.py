@@ -20,9 +20,12 @@ from kiln.config import TemplateLimits
 from kiln.engine.action_steps import RECORD_ACTIONS, act, action_order
 from kiln.engine.context import OperationContext
 from kiln.engine.nested import NestedStackClient
+from kiln.engine.observe import as_observed, observe
 from kiln.engine.resource_steps import (
     StepFailed,
     StepInterrupted,
+    provider_context,
+    recorded_plugin,
     refresh_attributes,
     run_step,
 )
@@ -276,6 +279,8 @@ class Engine:
         self.store.load(stack.id)
         if stack.action in RECORD_ACTIONS:
             return await self._act(context, stack.action)
+        if stack.action is Action.UPDATE and stack.converge:
+            await self._observe(context)
         for _ in range(MAX_ROUNDS):
             await refresh_attributes(context)
             plan, problems = self._plan(context)
@@ -311,6 +316,20 @@ class Engine:
         if problems:
             return Plan(), problems
         return plan_changes(desired, records, previous_deletion_policies=policies)
+
+    async def _observe(self, context: OperationContext) -> None:
+        """Replace the cached records by what each plugin reads (not saved: only planned on)."""
+        for record in list(context.store.live(context.stack.id).values()):
+            if record.status is not Status.COMPLETE:
+                continue
+            plugin = recorded_plugin(context, record)
+            drift = await observe(
+                record,
+                self.plugins,
+                lambda observed: provider_context(context, observed),
+                plugin,
+            )
+            context.store.observed(as_observed(record, drift))
 
     async def _act(self, context: OperationContext, action: Action) -> Outcome:
         """Suspend, resume or check every live resource (no plan: the definition stays)."""

@@ -508,11 +508,17 @@ async def update(context: OperationContext, step: Step) -> None:
     changed = _changed(resolved, current.properties)
     policy = desired_update_policy(context, name)
     if not changed and policy == dict(current.update_policy):
+        depends_on = _depends_on(context, name)
         if current.status is Status.IN_PROGRESS:
-            finished = current.evolve(status=Status.COMPLETE, intent=Intent.NONE)
+            finished = current.evolve(
+                status=Status.COMPLETE, intent=Intent.NONE, depends_on=depends_on
+            )
             await context.store.save(
                 finished, state_event(finished, current.action, Status.COMPLETE, "state changed")
             )
+        elif current.depends_on != depends_on:
+            # Nothing to change but the new template's dependencies (delete order).
+            await context.store.save(current.evolve(depends_on=depends_on))
         return
     plugin = _plugin(context, _resolved_type(context, name))
     old_converted, _ = validate_properties(

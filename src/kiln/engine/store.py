@@ -175,6 +175,10 @@ class RepositoryStore:
                 self._put(partner.evolve(replaces=replaces, replaced_by=replaced_by))
         self._refresh_live(removed.name)
 
+    def observed(self, record: ResourceRecord) -> None:
+        """Plan on ``record`` as observed in reality, without writing it."""
+        self._remember(record)
+
     def _remember(self, record: ResourceRecord) -> None:
         if record.stack_id != self._stack_id:
             return

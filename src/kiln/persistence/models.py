@@ -84,6 +84,8 @@ class StackRow(Base):
     previous_parameters: Mapped[dict[str, Any]] = mapped_column(json_document())
     timeout_mins: Mapped[int | None] = mapped_column(Integer)
     disable_rollback: Mapped[bool] = mapped_column(Boolean)
+    #: The current update reads each resource's real state first (NULL: no).
+    converge: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     current_traversal: Mapped[str | None] = mapped_column(identifier(ID_LENGTH))
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     parent_id: Mapped[str | None] = mapped_column(

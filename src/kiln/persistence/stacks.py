@@ -316,6 +316,7 @@ class StackRepository:
             "previous_parameters": self.secrets.seal(stack.previous_parameters, hidden_names),
             "timeout_mins": stack.timeout_mins,
             "disable_rollback": stack.disable_rollback,
+            "converge": stack.converge,
         }
 
     def _to_record(self, row: StackRow, tags: tuple[str, ...]) -> StackRecord:
@@ -337,6 +338,7 @@ class StackRepository:
             tags=tags,
             timeout_mins=row.timeout_mins,
             disable_rollback=row.disable_rollback,
+            converge=bool(row.converge),
             current_traversal=row.current_traversal,
             deadline_at=row.deadline_at,
             parent_id=row.parent_id,

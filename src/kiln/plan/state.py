@@ -139,6 +139,8 @@ class StackRecord:
     tags: tuple[str, ...] = ()
     timeout_mins: int | None = None
     disable_rollback: bool = False
+    #: The current update observes real state first and repairs drift (``--converge``).
+    converge: bool = False
     #: The traversal (operation) the stack is in; a new one supersedes or cancels the old.
     current_traversal: str | None = None
     deadline_at: datetime | None = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiln.config import TemplateLimits
+from kiln.engine.nested import NestedStackClient
+from kiln.engine.observe import ResourceDrift, observe
 from kiln.engine.outputs import Output, stack_outputs
 from kiln.engine.scope import live_records, recorded_scope
 from kiln.engine.start import start_operation
@@ -28,6 +30,8 @@ from kiln.plan.desired import desired_resources
 from kiln.plan.planner import plan_changes
 from kiln.plan.state import Action, EventRecord, ResourceRecord, StackRecord, Status, new_id
 from kiln.plan.steps import Plan
+from kiln.providers.context import ProviderContext
+from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.values import Unknown
 from kiln.service.signals import SignalDelivery
@@ -200,8 +204,13 @@ class StackService:
         clear_parameters: Sequence[str] = (),
         timeout_mins: int | None = None,
         disable_rollback: bool | None = None,
+        converge: bool = False,
     ) -> StackRecord:
-        """Heat's PUT (replace everything) or, with ``existing``, PATCH (keep what is not given)."""
+        """Heat's PUT (replace everything) or, with ``existing``, PATCH (keep what is not given).
+
+        ``converge`` reads each resource's real state first, so that drifted
+        resources are updated (or re-created) back to the template.
+        """
         stack = self.get(name_or_id)
         if stack.status is Status.IN_PROGRESS:
             raise OperationInProgress(stack)
@@ -221,6 +230,7 @@ class StackService:
             disable_rollback=stack.disable_rollback
             if disable_rollback is None
             else disable_rollback,
+            converge=converge,
         )
         self._begin(stack, Action.UPDATE, expected=stack.current_traversal)
         self.stacks.save_definition(updated, hidden_parameter_names(result.declarations))
@@ -239,6 +249,39 @@ class StackService:
             raise OperationInProgress(stack)
         self._begin(stack, Action.DELETE, expected=stack.current_traversal, allow_in_progress=True)
         return self.get(stack.id)
+
+    async def drift(self, name_or_id: str) -> list[ResourceDrift]:
+        """Each live resource's real state against its record (secrets masked)."""
+        stack = self.get(name_or_id)
+        redactor = validate_stack(stack, self.plugins, self.limits).redactor
+        found = []
+        for record in self.resource_records(stack):
+            drift = await observe(
+                record,
+                self.plugins,
+                lambda observed: ProviderContext.create(
+                    observed.type,
+                    observed.name,
+                    clients={STACKS_CLIENT: self._stack_client(stack, observed.name)},
+                ),
+            )
+            found.append(
+                replace(
+                    drift,
+                    differences=tuple(
+                        replace(
+                            d, recorded=redactor.value(d.recorded), actual=redactor.value(d.actual)
+                        )
+                        for d in drift.differences
+                    ),
+                )
+            )
+        return found
+
+    def _stack_client(self, stack: StackRecord, resource: str) -> NestedStackClient:
+        return NestedStackClient(
+            stack, resource, self.stacks, self.resources, self.plugins, self.limits, self.launch
+        )
 
     def suspend(self, name_or_id: str) -> StackRecord:
         """Heat's stack suspend: every resource, dependents first."""
