@@ -33,7 +33,7 @@ __all__ = ["NestedStackPlugin", "stacks_client"]
 
 #: First and longest pause between two looks at a child (seconds).
 FIRST_POLL = 0.02
-LONGEST_POLL = 1.0
+LONGEST_POLL = 0.25
 
 
 def stacks_client(ctx: ProviderContext) -> StackClient:
