@@ -907,3 +907,24 @@ def test_drift_reports_each_resource(kiln: Kiln) -> None:
     }
     converged = kiln.run("stack", "update", "steady", "--existing", "--converge", "--wait")
     assert converged.returncode == 0, converged.stderr
+
+
+def test_environment_files_and_resource_health_from_the_command_line(kiln: Kiln) -> None:
+    kiln.write("volume.yaml", NESTED_CHILD)
+    environment = str(kiln.write("env.yaml", "resource_registry:\n  My::Volume: volume.yaml\n"))
+    template = str(kiln.write("parent.yaml", NESTED_PARENT))
+    created = kiln.run("stack", "create", "inspected", "-t", template, "-e", environment, "--wait")
+    assert created.returncode == 0, created.stderr
+    shown = kiln.data("stack", "environment", "show", "inspected")
+    assert shown["resource_registry"] == {"My::Volume": "volume.yaml"}
+    files = kiln.data("stack", "file", "list", "inspected")
+    assert [f["name"] for f in files] == ["volume.yaml"]
+    content = kiln.run("stack", "file", "show", "inspected", "volume.yaml")
+    assert content.stdout == NESTED_CHILD
+    marked = kiln.run("stack", "resource", "mark", "unhealthy", "inspected", "volume", "broken")
+    assert marked.returncode == 0, marked.stderr
+    resource = kiln.data("stack", "resource", "show", "inspected", "volume")
+    assert (resource["resource_status"], resource["resource_status_reason"]) == (
+        "CHECK_FAILED",
+        "broken",
+    )

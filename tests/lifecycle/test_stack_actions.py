@@ -146,3 +146,34 @@ def test_drift_lists_differences_and_a_converging_update_repairs_them(
     assert Path(live["removed"].physical_id or "").read_text() == "kept"
     statuses = {d.resource: d.status for d in asyncio.run(harness.service.drift(stack.id))}
     assert set(statuses.values()) == {"IN_SYNC"}
+
+
+MARKED = """\
+heat_template_version: 2018-08-31
+parameters:
+  secret: {type: string, hidden: true, default: s3cr3t}
+resources:
+  server:
+    type: OS::Heat::None
+    metadata: {role: web, password: {get_param: secret}}
+"""
+
+
+def test_a_resource_marked_unhealthy_is_replaced_by_the_next_update(harness: Harness) -> None:
+    stack = harness.create("marked", MARKED)
+    before = harness.live(stack)["server"]
+    assert harness.service.resource_metadata(stack.id, "server") == {
+        "role": "web",
+        "password": "******",
+    }
+    marked = harness.service.mark_unhealthy(stack.id, "server", "disk errors")
+    assert (marked.state, marked.status_reason) == ("CHECK_FAILED", "disk errors")
+    reset = harness.service.mark_unhealthy(stack.id, "server", reset=True)
+    assert reset.state == "CHECK_COMPLETE"
+    harness.service.mark_unhealthy(stack.id, "server", "disk errors")
+    stack = harness.update(stack, MARKED)
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    after = harness.live(stack)["server"]
+    assert after.id != before.id and after.state == "CREATE_COMPLETE"
+    with pytest.raises(KilnError, match="could not be found"):
+        harness.service.mark_unhealthy(stack.id, "nothing")

@@ -18,8 +18,9 @@ from typing import Any
 
 from kiln.config import TemplateLimits
 from kiln.engine.nested import NestedStackClient
+from kiln.engine.resource_steps import state_event
 from kiln.errors import KilnError
-from kiln.persistence.events import EventDraft, EventRepository
+from kiln.persistence.events import EventRepository
 from kiln.persistence.resources import ResourceRepository
 from kiln.persistence.signals import SignalRepository
 from kiln.persistence.stacks import StackRepository
@@ -120,17 +121,7 @@ class SignalDelivery:
         kept = dict(result.kept)
         self.signals.add(stack.id, record.name, kept)
         reason = "Signal: " + ", ".join(f"{key}:{value}" for key, value in sorted(kept.items()))
-        self.events.append(
-            stack.id,
-            EventDraft(
-                resource_name=record.name,
-                action=Action.SIGNAL,
-                status=Status.COMPLETE,
-                status_reason=reason,
-                physical_id=record.physical_id,
-                resource_type=record.type,
-            ),
-        )
+        self.events.append(stack.id, state_event(record, Action.SIGNAL, Status.COMPLETE, reason))
         return kept
 
     def _signal_from_plugin(self, stack: StackRecord) -> Callable[[ResourceRecord, Any], Any]:

@@ -16,10 +16,11 @@ from kiln.config import TemplateLimits
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.observe import ResourceDrift, observe
 from kiln.engine.outputs import Output, stack_outputs
+from kiln.engine.resource_steps import state_event
 from kiln.engine.scope import live_records, recorded_scope
 from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
-from kiln.errors import KilnError, TemplateError
+from kiln.errors import EvaluationError, KilnError, TemplateError
 from kiln.persistence.database import Database
 from kiln.persistence.events import EventRepository
 from kiln.persistence.listing import StackFilters
@@ -35,6 +36,7 @@ from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.values import Unknown
 from kiln.service.signals import SignalDelivery
+from kiln.template.functions.base import Resolver
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
 from kiln.template.validate import ValidationResult
 
@@ -282,6 +284,43 @@ class StackService:
         return NestedStackClient(
             stack, resource, self.stacks, self.resources, self.plugins, self.limits, self.launch
         )
+
+    def mark_unhealthy(
+        self, name_or_id: str, resource: str, reason: str = "", *, reset: bool = False
+    ) -> ResourceRecord:
+        """Heat's mark-unhealthy: CHECK_FAILED with ``reason``, so the next update replaces
+        the resource; ``reset`` marks it CHECK_COMPLETE again."""
+        stack = self.get(name_or_id)
+        if stack.status is Status.IN_PROGRESS:
+            raise OperationInProgress(stack)
+        record = live_records(self.resources.by_stack(stack.id)).get(resource)
+        if record is None:
+            raise KilnError(f"The Resource ({resource}) could not be found.")
+        status = Status.COMPLETE if reset else Status.FAILED
+        reason = reason or ("state changed" if reset else "marked unhealthy")
+        marked = record.evolve(action=Action.CHECK, status=status, status_reason=reason)
+        return self.resources.save(marked, state_event(marked, Action.CHECK, status, reason))
+
+    def environment(self, name_or_id: str) -> dict[str, Any]:
+        """The stack's environment as its files merge (Heat's ``environment show``)."""
+        stack = self.get(name_or_id)
+        result = validate_stack(stack, self.plugins, self.limits)
+        merged = result.environment.to_dict() if result.environment is not None else {}
+        return result.redactor.value(merged)  # type: ignore[no-any-return]
+
+    def resource_metadata(self, name_or_id: str, resource: str) -> Any:
+        """The resource's ``metadata`` as the template resolves it now."""
+        stack = self.get(name_or_id)
+        result = validate_stack(stack, self.plugins, self.limits)
+        template = result.template
+        if template is None or resource not in template.resources:
+            raise KilnError(f"The Resource ({resource}) could not be found.")
+        scope = recorded_scope(result, self.resources.by_stack(stack.id), self.plugins)
+        try:
+            metadata = Resolver(scope, result.limits).resolve(template.resources[resource].metadata)
+        except EvaluationError as error:
+            raise KilnError(result.redactor.text(error.message)) from error
+        return result.redactor.value(metadata if metadata is not None else {})
 
     def suspend(self, name_or_id: str) -> StackRecord:
         """Heat's stack suspend: every resource, dependents first."""

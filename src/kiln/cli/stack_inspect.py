@@ -1,0 +1,87 @@
+"""``kiln stack environment|file`` and the resource commands that read or mark one resource."""
+
+from __future__ import annotations
+
+import click
+
+from kiln.cli.formatting import format_option, print_fields, print_rows
+from kiln.cli.stack import _embedded, _embedded_stack, resource, stack
+from kiln.errors import KilnError
+
+
+@stack.group("environment")
+def environment() -> None:
+    """The stack's environment."""
+
+
+@environment.command("show")
+@click.argument("name_or_id")
+@format_option
+def environment_show(name_or_id: str, output_format: str) -> None:
+    """The environment the stack's files merge into (hidden values masked)."""
+    embedded = _embedded()
+    try:
+        merged = embedded.service.environment(name_or_id)
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
+    print_fields(sorted(merged.items()), "yaml" if output_format == "table" else output_format)
+
+
+@stack.group("file")
+def file() -> None:
+    """The files sent with the stack (get_file, provider templates)."""
+
+
+@file.command("list")
+@click.argument("name_or_id")
+@format_option
+def file_list(name_or_id: str, output_format: str) -> None:
+    _, stack_record = _embedded_stack(name_or_id)
+    print_rows(
+        ("name", "size"),
+        [(n, len(t)) for n, t in sorted(stack_record.files.items())],
+        output_format,
+    )
+
+
+@file.command("show")
+@click.argument("name_or_id")
+@click.argument("name")
+def file_show(name_or_id: str, name: str) -> None:
+    _, stack_record = _embedded_stack(name_or_id)
+    if name not in stack_record.files:
+        raise click.ClickException(f"The file {name} is not in the stack's files.")
+    click.echo(stack_record.files[name], nl=False)
+
+
+@resource.command("metadata")
+@click.argument("name_or_id")
+@click.argument("resource_name")
+@format_option
+def resource_metadata(name_or_id: str, resource_name: str, output_format: str) -> None:
+    """The resource's metadata."""
+    embedded = _embedded()
+    try:
+        metadata = embedded.service.resource_metadata(name_or_id, resource_name)
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
+    print_fields(sorted(metadata.items()), "json" if output_format == "table" else output_format)
+
+
+@resource.group("mark")
+def mark() -> None:
+    """Mark a resource's health."""
+
+
+@mark.command("unhealthy")
+@click.argument("name_or_id")
+@click.argument("resource_name")
+@click.argument("reason", required=False, default="")
+@click.option("--reset", is_flag=True, help="Mark it healthy again.")
+def mark_unhealthy(name_or_id: str, resource_name: str, reason: str, reset: bool) -> None:
+    """Mark a resource unhealthy (CHECK_FAILED): the next update replaces it."""
+    embedded = _embedded()
+    try:
+        embedded.service.mark_unhealthy(name_or_id, resource_name, reason, reset=reset)
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
