@@ -110,3 +110,44 @@ def test_a_chain_creates_each_member_after_the_one_before(harness: Harness) -> N
     # A RandomString's reference is the string it generated, not its id.
     assert outputs["last"] == refs["2"] == live["2"].attributes.get("value", refs["2"])
     assert isinstance(refs["2"], str) and len(refs["2"]) == 32
+
+
+ROLLING = """\
+heat_template_version: 2018-08-31
+parameters:
+  fail: {type: boolean, default: false}
+  value: {type: string, default: one}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    update_policy:
+      rolling_update: {max_batch_size: 1}
+    properties:
+      count: 3
+      resource_def:
+        type: OS::Heat::TestResource
+        properties:
+          value: {get_param: value}
+          fail: {get_param: fail}
+"""
+
+
+def test_a_rolling_update_with_a_failing_member_stops_and_rolls_back(harness: Harness) -> None:
+    stack = harness.run(harness.service.create("rolling", StackDefinition(ROLLING)))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    child_id = harness.live(stack)["group"].physical_id or ""
+
+    definition = StackDefinition(ROLLING, parameters={"fail": True, "value": "two"})
+    stack = harness.run(harness.service.update(stack.id, definition))
+    assert stack.state == "ROLLBACK_COMPLETE", stack.status_reason
+    child = harness.stack(child_id)
+    # One batch at a time: the first member failed, so the others were never touched.
+    touched = [
+        name
+        for name, state in harness.events(child)
+        if state == "UPDATE_IN_PROGRESS" and name != child.name
+    ]
+    assert touched == ["0"]
+    # The rollback put every member back as it was.
+    assert {r.properties.get("value") for r in harness.live(child).values()} == {"one"}
+    assert harness.live(stack)["group"].physical_id == child_id

@@ -507,7 +507,11 @@ async def update(context: OperationContext, step: Step) -> None:
     resolved, converted = desired_properties(context, name)
     changed = _changed(resolved, current.properties)
     policy = desired_update_policy(context, name)
-    if not changed and policy == dict(current.update_policy):
+    if (
+        not changed
+        and policy == dict(current.update_policy)
+        and current.status is not Status.FAILED
+    ):
         depends_on = _depends_on(context, name)
         if current.status is Status.IN_PROGRESS:
             finished = current.evolve(

@@ -75,7 +75,9 @@ def desired_resources(
 
 def _provider_template_schema(location: str) -> ResourceSchema:
     """A provider template's resource is a nested stack: every change updates it in place."""
-    return ResourceSchema(location, accepts_any_properties=True, dynamic_attributes=True)
+    return ResourceSchema(
+        location, accepts_any_properties=True, dynamic_attributes=True, replace_when_failed=False
+    )
 
 
 def deletion_policies(template: Template, scope: Scope) -> dict[str, str]:

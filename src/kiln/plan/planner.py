@@ -150,6 +150,12 @@ def _decide(
         return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
     if record.status is Status.FAILED:
         reason = f"it is {record.state}"
+        schema = resource.schema
+        if schema is not None and not schema.replace_when_failed and record.physical_id:
+            # A nested stack is updated back into shape, never rebuilt from nothing.
+            changed = _changed_properties(record.properties, resource.properties)
+            decision = _Decision(Operation.UPDATE, changed, f"{reason}: updating it in place")
+            return _restricted(resource, decision, path)
         return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
     changed = _changed_properties(record.properties, resource.properties)
     if changed:

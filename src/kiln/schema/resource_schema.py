@@ -247,6 +247,9 @@ class ResourceSchema:
     update_policy: Mapping[str, PropertySchema] = field(default_factory=lambda: _EMPTY)
     #: The plugin can take a snapshot before deleting (``deletion_policy: Snapshot``).
     supports_snapshot: bool = False
+    #: A failed resource is replaced by the next update (Heat's rule); nested
+    #: stacks say False: they are updated in place and their members decide.
+    replace_when_failed: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.type_name, str) or not self.type_name:

@@ -275,3 +275,19 @@ def test_rollback_restores_the_replaced_incarnation() -> None:
     restore = plan.steps[StepKey("pw")]
     assert restore.record_id == "old"
     assert plan.steps[StepKey("pw", Phase.OLD, "new")].record_id == "new"
+
+
+def test_a_failed_nested_stack_is_updated_in_place_not_replaced() -> None:
+    nested = ResourceSchema("Test::Nested", accepts_any_properties=True, replace_when_failed=False)
+    wanted = DesiredResource("child", "Test::Nested", {"size": 1}, schema=nested)
+    failed = replace(
+        have("child", "Test::Nested", size=2), action=Action.UPDATE, status=Status.FAILED
+    )
+    plan, problems = plan_changes([wanted], [failed])
+    assert problems == []
+    assert plan.render() == (
+        "update             child (Test::Nested): it is UPDATE_FAILED: updating it in place"
+    )
+    never_created = replace(failed, physical_id=None)
+    [step] = [s for s in plan_changes([wanted], [never_created])[0] if s.key.resource == "child"]
+    assert step.operation in (Operation.CREATE, Operation.CREATE_REPLACEMENT)

@@ -50,6 +50,7 @@ SCHEMA = ResourceSchema(
         ),
     },
     dynamic_attributes=True,
+    replace_when_failed=False,
 )
 
 

@@ -91,6 +91,7 @@ GROUP_SCHEMA = ResourceSchema(
         "outputs": AttributeSchema("Member name -> an attribute's value.", PropertyType.MAP),
         "outputs_list": AttributeSchema("An attribute of every member.", PropertyType.LIST),
     },
+    replace_when_failed=False,
 )
 
 

@@ -96,6 +96,7 @@ GROUP_SCHEMA = ResourceSchema(
         "removed_rsrc_list": AttributeSchema("Names of the members removed.", PropertyType.LIST),
     },
     dynamic_attributes=True,
+    replace_when_failed=False,
     update_policy={
         "rolling_update": PropertySchema(
             PropertyType.MAP,
@@ -135,6 +136,7 @@ CHAIN_SCHEMA = ResourceSchema(
     },
     attributes=dict(_MEMBER_ATTRIBUTES),
     dynamic_attributes=True,
+    replace_when_failed=False,
 )
 
 

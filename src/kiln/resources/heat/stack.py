@@ -55,6 +55,7 @@ SCHEMA = ResourceSchema(
         "stack_name": AttributeSchema("The name of the stack."),
         "outputs": AttributeSchema("The stack's outputs, by name.", PropertyType.MAP),
     },
+    replace_when_failed=False,
 )
 
 
@@ -106,6 +107,7 @@ def template_resource(location: str) -> type[ResourcePlugin]:
         description=f"The provider template {location}.",
         accepts_any_properties=True,
         dynamic_attributes=True,
+        replace_when_failed=False,
     )
     return type(
         "TemplateResource",
