@@ -928,3 +928,23 @@ def test_environment_files_and_resource_health_from_the_command_line(kiln: Kiln)
         "CHECK_FAILED",
         "broken",
     )
+
+
+# -- hooks -----------------------------------------------------------------------------------
+
+
+def test_hook_poll_and_clear_from_the_command_line(kiln: Kiln) -> None:
+    template = str(kiln.write("plain.yaml", BRIEF_WAIT_TEMPLATE))
+    hooks = "resource_registry:\n  resources:\n    after: {hooks: [pre-create]}\n"
+    environment = str(kiln.write("hooks.yaml", hooks))
+    kiln.data("stack", "create", "held", "-t", template, "-e", environment)
+    kiln.wait_until(
+        "the create pauses at the hook",
+        lambda rows: rows == [{"resource_name": "after", "hook": "pre-create"}],
+        "stack", "hook", "poll", "held",
+    )  # fmt: skip
+    cleared = kiln.run("stack", "hook", "clear", "held", "after")
+    assert (cleared.returncode, cleared.stderr) == (0, "")
+    kiln.wait_for_status("held", "CREATE_COMPLETE", timeout=20)
+    assert kiln.data("stack", "hook", "poll", "held") == []
+    kiln.wait_for_engines_to_exit()

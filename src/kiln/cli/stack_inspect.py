@@ -85,3 +85,54 @@ def mark_unhealthy(name_or_id: str, resource_name: str, reason: str, reset: bool
         embedded.service.mark_unhealthy(name_or_id, resource_name, reason, reset=reset)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
+
+
+@stack.group("hook")
+def hook() -> None:
+    """Hooks (breakpoints) set in the environment."""
+
+
+@hook.command("poll")
+@click.argument("name_or_id")
+@format_option
+def hook_poll(name_or_id: str, output_format: str) -> None:
+    """Resources paused at a hook in the current operation."""
+    embedded = _embedded()
+    try:
+        pending = embedded.service.pending_hooks(name_or_id)
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error
+    print_rows(("resource_name", "hook"), pending, output_format)
+
+
+@hook.command("clear")
+@click.argument("name_or_id")
+@click.argument("resource_names", nargs=-1, required=True)
+@click.option("--pre-create", is_flag=True)
+@click.option("--pre-update", is_flag=True)
+@click.option("--pre-delete", is_flag=True)
+def hook_clear(
+    name_or_id: str,
+    resource_names: tuple[str, ...],
+    pre_create: bool,
+    pre_update: bool,
+    pre_delete: bool,
+) -> None:
+    """Let resources paused at a hook go on (the hooks they wait at, unless some are named)."""
+    named = [
+        hook_type
+        for hook_type, chosen in (
+            ("pre-create", pre_create),
+            ("pre-update", pre_update),
+            ("pre-delete", pre_delete),
+        )
+        if chosen
+    ]
+    embedded = _embedded()
+    try:
+        pending = embedded.service.pending_hooks(name_or_id)
+        for resource_name in resource_names:
+            hooks = named or [h for r, h in pending if r == resource_name]
+            embedded.service.clear_hooks(name_or_id, resource_name, hooks)
+    except KilnError as error:
+        raise click.ClickException(str(error)) from error

@@ -66,6 +66,14 @@ class ResourceStore(Protocol):
         """Forget a record that no longer exists in the cloud (or is retained)."""
 
 
+class HookState(Protocol):
+    def cleared(self, resource: str, hook: str) -> bool:
+        """Whether ``hook`` was cleared for ``resource`` during this operation."""
+
+    def pause(self, event: EventDraft) -> None:
+        """Record that a resource waits for a hook."""
+
+
 @dataclass
 class OperationContext:
     """One running operation (create, update, delete, rollback) of one stack."""
@@ -98,6 +106,8 @@ class OperationContext:
     provider_templates: set[str] = field(default_factory=set)
     #: The nested-stack client for a resource's plugins (``ctx.clients["stacks"]``).
     stack_client: Callable[[str], StackClient] | None = None
+    #: Where hook clearings are looked up (None: hooks are not honoured).
+    hooks: HookState | None = None
 
     def timed_out(self) -> bool:
         return self.deadline is not None and self.clock.monotonic() >= self.deadline

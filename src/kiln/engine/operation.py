@@ -35,9 +35,10 @@ from kiln.engine.validation import validate_stack
 from kiln.errors import Diagnostic, EvaluationError
 from kiln.graph.walker import Node, walk
 from kiln.persistence.database import Database
-from kiln.persistence.events import EventRepository
+from kiln.persistence.events import EventDraft, EventRepository
 from kiln.persistence.locks import LockRepository
 from kiln.persistence.secrets import SecretBox
+from kiln.persistence.signals import SignalRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.desired import deletion_policies, desired_resources
 from kiln.plan.planner import plan_changes
@@ -93,6 +94,25 @@ def resource_facade(result: ValidationResult, name: str) -> dict[str, Any]:
     return facade
 
 
+class HookSignals:
+    """Hooks of one operation: cleared by a signal naming this traversal."""
+
+    def __init__(
+        self, events: EventRepository, signals: SignalRepository, stack_id: str, traversal: str
+    ) -> None:
+        self.events, self.signals = events, signals
+        self.stack_id, self.traversal = stack_id, traversal
+
+    def cleared(self, resource: str, hook: str) -> bool:
+        return any(
+            signal.get("unset_hook") == hook and signal.get("traversal") == self.traversal
+            for signal in self.signals.list(self.stack_id, resource)
+        )
+
+    def pause(self, event: EventDraft) -> None:
+        self.events.append(self.stack_id, event)
+
+
 class Engine:
     """Runs stack operations in this process; several engines may share one database."""
 
@@ -119,6 +139,7 @@ class Engine:
         self.stacks = StackRepository(database, secrets)
         self.locks = LockRepository(database)
         self.events = EventRepository(database)
+        self.signals = SignalRepository(database)
         self.store = RepositoryStore(database, secrets, self._secret_data_keys)
         self.secrets = secrets
         #: Nested stacks this process runs, shared by the engines of one tree of
@@ -275,6 +296,7 @@ class Engine:
                 self.launch,
                 resource_facade(result, resource),
             ),
+            hooks=HookSignals(self.events, self.signals, stack.id, traversal),
         )
         self.store.load(stack.id)
         if stack.action in RECORD_ACTIONS:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiln.engine.context import OperationContext
+from kiln.engine.hooks import wait_for_hook
 from kiln.engine.scope import recorded_scope
 from kiln.errors import EvaluationError
 from kiln.persistence.events import EventDraft
@@ -71,8 +72,12 @@ async def run_step(context: OperationContext, step: Step) -> None:
     if operation is Operation.SAME:
         await _same(context, step)
         return
+    if not await wait_for_hook(context, step.key.resource, step.operation, "pre"):
+        raise StepInterrupted(step.key.resource)
     await _run_change(context, step)
     context.changed.add(step.key.resource)
+    if not await wait_for_hook(context, step.key.resource, step.operation, "post"):
+        raise StepInterrupted(step.key.resource)
 
 
 async def _run_change(context: OperationContext, step: Step) -> None:

@@ -22,10 +22,11 @@ from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
 from kiln.errors import EvaluationError, KilnError, TemplateError
 from kiln.persistence.database import Database
-from kiln.persistence.events import EventRepository
+from kiln.persistence.events import EventDraft, EventRepository
 from kiln.persistence.listing import StackFilters
 from kiln.persistence.resources import ResourceRepository
 from kiln.persistence.secrets import SecretBox
+from kiln.persistence.signals import SignalRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.desired import desired_resources
 from kiln.plan.planner import plan_changes
@@ -38,6 +39,7 @@ from kiln.schema.values import Unknown
 from kiln.service.signals import SignalDelivery
 from kiln.template.functions.base import Resolver
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
+from kiln.template.resource_registry import HOOK_TYPES
 from kiln.template.validate import ValidationResult
 
 
@@ -345,10 +347,62 @@ class StackService:
         self._begin(stack, action, expected=stack.current_traversal)
         return self.get(stack.id)
 
+    def clear_hooks(self, name_or_id: str, resource: str, hooks: Sequence[str]) -> None:
+        """Heat's ``hook clear``: let a resource paused at these hooks go on."""
+        stack = self.get(name_or_id)
+        signals = SignalRepository(self.database)
+        for hook in hooks:
+            if hook not in HOOK_TYPES:
+                raise KilnError(f"Invalid hook type {hook!r} (one of {', '.join(HOOK_TYPES)}).")
+            signals.add(
+                stack.id, resource, {"unset_hook": hook, "traversal": stack.current_traversal}
+            )
+            self.events.append(
+                stack.id,
+                EventDraft(
+                    resource_name=resource,
+                    action=Action.SIGNAL,
+                    status=Status.COMPLETE,
+                    status_reason=f"Hook {hook} is cleared",
+                ),
+            )
+
+    def pending_hooks(self, name_or_id: str) -> list[tuple[str, str]]:
+        """Heat's ``hook poll``: (resource, hook) pairs paused in the current operation."""
+        stack = self.get(name_or_id)
+        events = self.event_records(stack)
+        started = max(
+            (
+                e.sequence
+                for e in events
+                if e.resource_name == stack.name and e.physical_id == stack.id
+            ),
+            default=0,
+        )
+        signals = SignalRepository(self.database)
+        pending = []
+        for event in events:
+            if event.sequence <= started or not event.status_reason.startswith(
+                "paused until Hook "
+            ):
+                continue
+            hook = event.status_reason.split()[3]
+            cleared = any(
+                signal.get("unset_hook") == hook
+                and signal.get("traversal") == stack.current_traversal
+                for signal in signals.list(stack.id, event.resource_name)
+            )
+            if not cleared:
+                pending.append((event.resource_name, hook))
+        return pending
+
     async def signal(
         self, name_or_id: str, resource: str, details: Any = None
     ) -> Mapping[str, Any]:
         """Heat's resource signal: what the resource kept of the signal."""
+        if isinstance(details, Mapping) and "unset_hook" in details:
+            self.clear_hooks(name_or_id, resource, [str(details["unset_hook"])])
+            return {"unset_hook": details["unset_hook"]}
         stack = self.get(name_or_id)
         record = live_records(self.resources.by_stack(stack.id)).get(resource)
         if record is None:
