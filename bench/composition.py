@@ -11,24 +11,19 @@ under 5 s.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import platform
 import resource
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness import Bench
 from kiln.config import TemplateLimits
-from kiln.engine.operation import Engine
-from kiln.persistence.database import Database
-from kiln.persistence.secrets import SecretBox
 from kiln.plan.state import StackRecord
-from kiln.providers.registry import load_plugin_registry
-from kiln.service.stacks import StackDefinition, StackService
+from kiln.service.stacks import StackDefinition
 
 RESULTS = Path(__file__).resolve().parent / "results" / "composition.json"
 LIMITS = replace(TemplateLimits(), max_stack_nesting_depth=12, max_resources_per_stack=10_000)
@@ -44,24 +39,6 @@ resources:
       count: {get_param: count}
       resource_def: {type: OS::Heat::None}
 """
-
-
-class Bench:
-    def __init__(self, directory: Path) -> None:
-        self.database = Database.open(f"sqlite:///{directory / 'bench.db'}")
-        self.database.migrate()
-        self.plugins = load_plugin_registry()
-        self.secrets = SecretBox(SecretBox.generate_key())
-        self.service = StackService(self.database, self.plugins, self.secrets, limits=LIMITS)
-
-    def run(self, stack: StackRecord) -> tuple[float, StackRecord]:
-        engine = Engine(self.database, self.plugins, self.secrets, limits=LIMITS)
-        started = time.perf_counter()
-        asyncio.run(engine.run(stack.id))
-        elapsed = time.perf_counter() - started
-        final = self.service.stacks.get(stack.id, include_deleted=True)
-        assert final is not None
-        return elapsed, final
 
 
 def measure_groups(bench: Bench) -> list[dict[str, Any]]:
@@ -141,7 +118,7 @@ def measure_nesting(bench: Bench) -> dict[str, Any]:
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
-        bench = Bench(Path(directory))
+        bench = Bench(Path(directory), LIMITS)
         groups = measure_groups(bench)
         nesting = measure_nesting(bench)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -13,7 +13,6 @@ the lower bound; 1,000 no-op resources created in under 2 s.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import platform
 import resource
@@ -24,35 +23,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import harness
 from kiln.config import TemplateLimits
-from kiln.engine.operation import Engine
-from kiln.persistence.database import Database
-from kiln.persistence.secrets import SecretBox
 from kiln.plan.state import StackRecord
-from kiln.providers.registry import load_plugin_registry
-from kiln.service.stacks import StackDefinition, StackService
+from kiln.service.stacks import StackDefinition
 
 RESULTS = Path(__file__).resolve().parent / "results" / "engine.json"
 WAIT = 0.2
 LIMITS = TemplateLimits(max_resources_per_stack=10_000, max_template_bytes=16 * 1024 * 1024)
 
 
-class Bench:
+class Bench(harness.Bench):
     def __init__(self, directory: Path) -> None:
-        self.database = Database.open(f"sqlite:///{directory / 'bench.db'}")
-        self.database.migrate()
-        self.plugins = load_plugin_registry()
-        self.secrets = SecretBox(SecretBox.generate_key())
-        self.service = StackService(self.database, self.plugins, self.secrets, limits=LIMITS)
-
-    def run(self, stack: StackRecord) -> tuple[float, StackRecord]:
-        engine = Engine(self.database, self.plugins, self.secrets, limits=LIMITS)
-        started = time.perf_counter()
-        asyncio.run(engine.run(stack.id))
-        elapsed = time.perf_counter() - started
-        final = self.service.stacks.get(stack.id, include_deleted=True)
-        assert final is not None
-        return elapsed, final
+        super().__init__(directory, LIMITS)
 
     def create(self, name: str, template: str) -> tuple[float, float, StackRecord]:
         started = time.perf_counter()
