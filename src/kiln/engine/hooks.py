@@ -10,7 +10,8 @@ operation. Clearing is recorded as a signal, so any engine process sees it.
 from __future__ import annotations
 
 from kiln.engine.context import OperationContext
-from kiln.persistence.events import EventDraft
+from kiln.persistence.events import EventDraft, EventRepository
+from kiln.persistence.signals import SignalRepository
 from kiln.plan.state import Action, Status
 from kiln.plan.steps import Operation
 
@@ -26,8 +27,38 @@ _ACTION_OF_STEP: dict[Operation, Action] = {
 POLL_SECONDS = 0.1
 
 
+_PAUSED = "paused until Hook {} is cleared"
+
+
 def paused_reason(hook: str) -> str:
-    return f"paused until Hook {hook} is cleared"
+    return _PAUSED.format(hook)
+
+
+def paused_hook(reason: str) -> str | None:
+    """The hook an event says a resource waits for, if it says so."""
+    prefix, suffix = _PAUSED.split("{}")
+    if reason.startswith(prefix) and reason.endswith(suffix):
+        return reason[len(prefix) : len(reason) - len(suffix)]
+    return None
+
+
+class HookSignals:
+    """Hooks of one operation: cleared by a signal naming this traversal."""
+
+    def __init__(
+        self, events: EventRepository, signals: SignalRepository, stack_id: str, traversal: str
+    ) -> None:
+        self.events, self.signals = events, signals
+        self.stack_id, self.traversal = stack_id, traversal
+
+    def cleared(self, resource: str, hook: str) -> bool:
+        return any(
+            signal.get("unset_hook") == hook and signal.get("traversal") == self.traversal
+            for signal in self.signals.list(self.stack_id, resource)
+        )
+
+    def pause(self, event: EventDraft) -> None:
+        self.events.append(self.stack_id, event)
 
 
 async def wait_for_hook(

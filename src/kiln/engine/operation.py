@@ -19,6 +19,7 @@ from typing import Any
 from kiln.config import TemplateLimits
 from kiln.engine.action_steps import RECORD_ACTIONS, act, action_order
 from kiln.engine.context import OperationContext
+from kiln.engine.hooks import HookSignals
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.observe import as_observed, observe
 from kiln.engine.resource_steps import (
@@ -35,7 +36,7 @@ from kiln.engine.validation import validate_stack
 from kiln.errors import Diagnostic, EvaluationError
 from kiln.graph.walker import Node, walk
 from kiln.persistence.database import Database
-from kiln.persistence.events import EventDraft, EventRepository
+from kiln.persistence.events import EventRepository
 from kiln.persistence.locks import LockRepository
 from kiln.persistence.secrets import SecretBox
 from kiln.persistence.signals import SignalRepository
@@ -92,25 +93,6 @@ def resource_facade(result: ValidationResult, name: str) -> dict[str, Any]:
     facade["metadata"] = facade["metadata"] or {}
     facade["update_policy"] = facade["update_policy"] or {}
     return facade
-
-
-class HookSignals:
-    """Hooks of one operation: cleared by a signal naming this traversal."""
-
-    def __init__(
-        self, events: EventRepository, signals: SignalRepository, stack_id: str, traversal: str
-    ) -> None:
-        self.events, self.signals = events, signals
-        self.stack_id, self.traversal = stack_id, traversal
-
-    def cleared(self, resource: str, hook: str) -> bool:
-        return any(
-            signal.get("unset_hook") == hook and signal.get("traversal") == self.traversal
-            for signal in self.signals.list(self.stack_id, resource)
-        )
-
-    def pause(self, event: EventDraft) -> None:
-        self.events.append(self.stack_id, event)
 
 
 class Engine:

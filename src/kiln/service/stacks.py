@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiln.config import TemplateLimits
+from kiln.engine.hooks import HookSignals, paused_hook
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.observe import ResourceDrift, observe
 from kiln.engine.outputs import Output, stack_outputs
@@ -371,28 +372,14 @@ class StackService:
         """Heat's ``hook poll``: (resource, hook) pairs paused in the current operation."""
         stack = self.get(name_or_id)
         events = self.event_records(stack)
-        started = max(
-            (
-                e.sequence
-                for e in events
-                if e.resource_name == stack.name and e.physical_id == stack.id
-            ),
-            default=0,
+        started = max((e.sequence for e in events if e.physical_id == stack.id), default=0)
+        hooks = HookSignals(
+            self.events, SignalRepository(self.database), stack.id, stack.current_traversal or ""
         )
-        signals = SignalRepository(self.database)
         pending = []
         for event in events:
-            if event.sequence <= started or not event.status_reason.startswith(
-                "paused until Hook "
-            ):
-                continue
-            hook = event.status_reason.split()[3]
-            cleared = any(
-                signal.get("unset_hook") == hook
-                and signal.get("traversal") == stack.current_traversal
-                for signal in signals.list(stack.id, event.resource_name)
-            )
-            if not cleared:
+            hook = paused_hook(event.status_reason) if event.sequence > started else None
+            if hook is not None and not hooks.cleared(event.resource_name, hook):
                 pending.append((event.resource_name, hook))
         return pending
 
