@@ -11,16 +11,12 @@ under 5 s.
 
 from __future__ import annotations
 
-import json
-import platform
-import resource
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness import Bench
+from harness import Bench, write_report
 from kiln.config import TemplateLimits
 from kiln.plan.state import StackRecord
 from kiln.service.stacks import StackDefinition
@@ -121,20 +117,14 @@ def main() -> int:
         bench = Bench(Path(directory), LIMITS)
         groups = measure_groups(bench)
         nesting = measure_nesting(bench)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     create_1000 = next(row["create_seconds"] for row in groups if row["members"] == 1000)
-    report = {
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
-        "database": "sqlite",
+    figures = {
         "targets": {"create_1000_member_group_seconds": 5.0},
         "create_1000_member_group_within_target": create_1000 < 5.0,
         "groups": groups,
         "nesting": nesting,
-        "peak_rss_mib": round(peak, 1),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"peak RSS {peak:.0f} MiB; written to {RESULTS}")
+    write_report(RESULTS, figures)
     return 0
 
 

@@ -13,17 +13,14 @@ the lower bound; 1,000 no-op resources created in under 2 s.
 
 from __future__ import annotations
 
-import json
-import platform
-import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import harness
+from harness import write_report
 from kiln.config import TemplateLimits
 from kiln.plan.state import StackRecord
 from kiln.service.stacks import StackDefinition
@@ -126,11 +123,8 @@ def main() -> int:
         sizes = measure_sizes(bench)
         waits = measure_waits(bench)
         update = measure_update(bench)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     create_1000 = next(row["create_seconds"] for row in sizes if row["resources"] == 1000)
-    report = {
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
-        "database": "sqlite",
+    figures = {
         "targets": {
             "create_1000_none_seconds": 2.0,
             "chain_and_fan_ratio": 1.1,
@@ -139,11 +133,8 @@ def main() -> int:
         "sizes": sizes,
         "waits": waits,
         "update": update,
-        "peak_rss_mib": round(peak, 1),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"peak RSS {peak:.0f} MiB; written to {RESULTS}")
+    write_report(RESULTS, figures)
     return 0
 
 

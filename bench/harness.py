@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import platform
+import resource
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from kiln.config import TemplateLimits
 from kiln.engine.operation import Engine
@@ -33,3 +38,17 @@ class Bench:
         final = self.service.stacks.get(stack.id, include_deleted=True)
         assert final is not None
         return elapsed, final
+
+
+def write_report(path: Path, figures: dict[str, Any]) -> None:
+    """Write ``figures`` with the machine and peak RSS to ``path`` as JSON, and say so."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report = {
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+        "database": "sqlite",
+        **figures,
+        "peak_rss_mib": round(peak, 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"peak RSS {peak:.0f} MiB; written to {path}")
