@@ -36,7 +36,10 @@ TABLES = [
     "events",
     "resource_signals",
     "resources",
+    "software_configs",
+    "software_deployments",
     "stack_locks",
+    "stack_snapshots",
     "stack_tags",
     "stacks",
 ]

@@ -210,3 +210,65 @@ class SignalRow(Base):
     resource_name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
     data: Mapped[dict[str, Any]] = mapped_column(json_document())
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SnapshotRow(Base):
+    """A stack snapshot: what the stack was (definition and resources) and each
+    resource's backend snapshot id; deleted with its stack, as in Heat."""
+
+    __tablename__ = "stack_snapshots"
+    __table_args__ = (Index(None, "stack_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    stack_id: Mapped[str] = mapped_column(
+        identifier(ID_LENGTH), ForeignKey("stacks.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status_reason: Mapped[str] = mapped_column(long_text())
+    data: Mapped[dict[str, Any]] = mapped_column(json_document())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SoftwareConfigRow(Base):
+    """An immutable software config (Heat's shape: config, inputs, outputs, options).
+
+    ``stack_id`` names the stack whose resource made it (NULL for one made
+    through the API); it is not a foreign key, since deployments outlive
+    nothing but may refer to a config after its stack row is soft-deleted.
+    """
+
+    __tablename__ = "software_configs"
+    __table_args__ = (Index(None, "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    project_id: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    group: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    config: Mapped[dict[str, Any]] = mapped_column(json_document())
+    stack_id: Mapped[str | None] = mapped_column(identifier(ID_LENGTH), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SoftwareDeploymentRow(Base):
+    """A config applied to a server, with the state the server last reported."""
+
+    __tablename__ = "software_deployments"
+    __table_args__ = (
+        Index(None, "project_id", "server_id", "created_at"),
+        Index(None, "config_id"),
+    )
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    project_id: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    server_id: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+    config_id: Mapped[str] = mapped_column(identifier(ID_LENGTH), ForeignKey("software_configs.id"))
+    stack_id: Mapped[str | None] = mapped_column(identifier(ID_LENGTH), nullable=True)
+    action: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    status_reason: Mapped[str] = mapped_column(long_text())
+    input_values: Mapped[dict[str, Any]] = mapped_column(json_document())
+    output_values: Mapped[dict[str, Any]] = mapped_column(json_document())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
