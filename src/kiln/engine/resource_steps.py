@@ -30,6 +30,7 @@ from kiln.providers.protocol import (
     DeleteRequest,
     FindRequest,
     Progress,
+    ReadRequest,
     ResourcePlugin,
     SnapshotRequest,
     UpdateRequest,
@@ -359,9 +360,11 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
     policy = desired_update_policy(context, name)
     record, old = _incarnation(context, name, type_name, replaces)
     resuming = record.intent is Intent.CREATE_ISSUED and record.physical_id is None
+    # An adopted resource arrives with the physical id it takes over: it is confirmed, not made.
+    action = Action.ADOPT if record.action is Action.ADOPT else Action.CREATE
     # The intent goes in with the first write: the cloud call is the next thing that happens.
     record = record.evolve(
-        action=Action.CREATE,
+        action=action,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
         properties=resolved,
@@ -370,7 +373,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         # Recorded now, so that a rollback deletes even a failed resource in order.
         depends_on=_depends_on(context, name),
     )
-    started = state_event(record, Action.CREATE, Status.IN_PROGRESS, "state changed")
+    started = state_event(record, action, Status.IN_PROGRESS, "state changed")
     hidden = secret_properties(context, resolved)
     if record.created_at is None:
         await context.store.add(record, started, hidden)
@@ -411,14 +414,16 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
                 await _complete(context, _with_progress(record, progress), {})
                 return
         else:
+            if action is Action.ADOPT:
+                await _confirm_exists(plugin, provider, record, converted)
             progress = Progress(done=False, poll_after=0.0)
         record = await until_done(context, plugin, record, progress, "check_create", converted)
         crash_point("after_physical_id", name)
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
-        await fail_step(context, record, Action.CREATE, error)
+        await fail_step(context, record, action, error)
     crash_point("before_complete", name)
-    await _complete(context, record, attributes)
+    await _complete(context, record, attributes, action)
 
 
 def _with_progress(record: ResourceRecord, progress: Progress) -> ResourceRecord:
@@ -430,8 +435,28 @@ def _with_progress(record: ResourceRecord, progress: Progress) -> ResourceRecord
     )
 
 
+async def _confirm_exists(
+    plugin: ResourcePlugin,
+    provider: ProviderContext,
+    record: ResourceRecord,
+    properties: Mapping[str, Any],
+) -> None:
+    """Refuse to adopt an id the backend does not know: it would be a record of nothing."""
+    request = ReadRequest(
+        name=record.name,
+        physical_id=record.physical_id,
+        properties=properties,
+        provider_data=record.provider_data,
+    )
+    if await plugin.read(provider, request) is None:
+        raise NotFound(f"there is no {record.type} {record.physical_id!r} to adopt")
+
+
 async def _complete(
-    context: OperationContext, record: ResourceRecord, attributes: Mapping[str, Any]
+    context: OperationContext,
+    record: ResourceRecord,
+    attributes: Mapping[str, Any],
+    action: Action = Action.CREATE,
 ) -> None:
     record = record.evolve(
         status=Status.COMPLETE,
@@ -440,9 +465,7 @@ async def _complete(
         attributes=attributes,
         depends_on=_depends_on(context, record.name),
     )
-    await context.store.save(
-        record, state_event(record, Action.CREATE, Status.COMPLETE, "state changed")
-    )
+    await context.store.save(record, state_event(record, action, Status.COMPLETE, "state changed"))
 
 
 def _depends_on(context: OperationContext, name: str) -> frozenset[str]:
@@ -474,7 +497,7 @@ def _incarnation(
             record.name == name
             and record.replaced_by is None
             and record.status is Status.IN_PROGRESS
-            and record.action is Action.CREATE
+            and record.action in (Action.CREATE, Action.ADOPT)
             and (old is None or record.replaces == old.id)
         ):
             return record, old

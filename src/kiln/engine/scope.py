@@ -37,7 +37,9 @@ def _usable(record: ResourceRecord) -> bool:
     """A resource others may read: it exists and its create finished (updates keep old values)."""
     if record.physical_id is None:
         return False
-    return not (record.action is Action.CREATE and record.status is not Status.COMPLETE)
+    return not (
+        record.action in (Action.CREATE, Action.ADOPT) and record.status is not Status.COMPLETE
+    )
 
 
 class _References(Mapping[str, Any]):

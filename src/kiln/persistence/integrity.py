@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from kiln.persistence.records import Lease
 from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
 
-_NEEDS_PHYSICAL_ID = frozenset({Action.CREATE, Action.UPDATE})
+_NEEDS_PHYSICAL_ID = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT})
 
 
 def check_integrity(

@@ -163,6 +163,7 @@ class ResourceRepository:
         *,
         insert: bool = False,
         hidden_properties: Collection[str] = (),
+        secret_data: Collection[str] = (),
     ) -> ResourceRecord:
         """Write the whole record, and ``event`` with it, in one transaction; the stored record.
 
@@ -173,7 +174,11 @@ class ResourceRepository:
         none. Properties stored encrypted stay encrypted.
         """
         stored, write = self.save_work(
-            record, event, insert=insert, hidden_properties=hidden_properties
+            record,
+            event,
+            insert=insert,
+            hidden_properties=hidden_properties,
+            secret_data=secret_data,
         )
         self._insert(lambda session: self.apply(session, [write]), stored)
         return stored

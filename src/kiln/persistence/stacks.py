@@ -24,7 +24,7 @@ from kiln.persistence.database import Clock, Database, utc_now
 from kiln.persistence.errors import DuplicateRecord, StackExists, StackNotFound
 from kiln.persistence.events import EventDraft, insert_event
 from kiln.persistence.listing import NO_FILTERS, ListRequest, StackFilters, page, stack_query
-from kiln.persistence.models import StackLockRow, StackRow, StackTagRow
+from kiln.persistence.models import ResourceRow, StackLockRow, StackRow, StackTagRow
 from kiln.persistence.secrets import SecretBox, sealed_names
 from kiln.plan.state import Action, StackRecord, Status
 
@@ -86,6 +86,41 @@ class StackRepository:
         """Hide the stack and free its name; rows stay for history. False if already deleted."""
         statement = _live(stack_id).values(deleted_at=self.clock(), active_name=None)
         return self._execute(statement)
+
+    def abandon(self, stack_id: str, expected_traversal: str | None, family: Sequence[str]) -> bool:
+        """Forget the stack and its nested stacks (``family``) without touching what they made.
+
+        One transaction: the stack must still be at ``expected_traversal``
+        and not in progress; its resource rows and those of ``family`` go, and
+        the stacks are soft-deleted. Nothing is left for an engine to delete,
+        even after a crash: either everything is forgotten or nothing is.
+        """
+        now = self.clock()
+        claim = (
+            _live(stack_id)
+            .where(_traversal_is(expected_traversal), StackRow.status != Status.IN_PROGRESS.value)
+            .values(
+                action=Action.DELETE.value,
+                status=Status.COMPLETE.value,
+                status_reason="Stack abandoned",
+                updated_at=now,
+            )
+        )
+        ids = [stack_id, *family]
+
+        def run(session: Session) -> bool:
+            if session.connection().execute(claim).rowcount != 1:
+                return False
+            insert_event(session, stack_id, _stack_event(session, stack_id), self.clock)
+            session.connection().execute(delete(ResourceRow).where(ResourceRow.stack_id.in_(ids)))
+            session.connection().execute(
+                update(StackRow)
+                .where(StackRow.id.in_(ids), StackRow.deleted_at.is_(None))
+                .values(deleted_at=now, active_name=None)
+            )
+            return True
+
+        return self.database.write(run)
 
     # -- reading -----------------------------------------------------------
 

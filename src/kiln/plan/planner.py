@@ -28,6 +28,10 @@ from kiln.schema.resource_schema import ResourceSchema
 from kiln.schema.types import UpdatePolicy
 from kiln.schema.values import contains_unknown
 
+#: Record actions that mean "being brought under management": a create, or an
+#: adopt (the record holds an existing physical id to take over).
+_CREATING = frozenset({Action.CREATE, Action.ADOPT})
+
 
 @dataclass(frozen=True)
 class DesiredResource:
@@ -133,7 +137,7 @@ def _decide(
     path = TemplatePath(("resources", resource.name))
     if record is None:
         return _Decision(Operation.CREATE, reason="new in the template"), []
-    if record.status is Status.IN_PROGRESS and record.action is Action.CREATE:
+    if record.status is Status.IN_PROGRESS and record.action in _CREATING:
         return _Decision(Operation.CREATE, reason="resuming an interrupted create"), []
     if (
         record.physical_id is None

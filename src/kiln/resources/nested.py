@@ -34,6 +34,8 @@ __all__ = ["NestedStackPlugin", "stacks_client"]
 #: First and longest pause between two looks at a child (seconds).
 FIRST_POLL = 0.02
 LONGEST_POLL = 0.25
+#: A child being adopted is created as far as its parent resource is concerned.
+_SAME_AS = {"CREATE": ("CREATE", "ADOPT")}
 
 
 def stacks_client(ctx: ProviderContext) -> StackClient:
@@ -132,7 +134,7 @@ class NestedStackPlugin(ResourcePlugin):
             if action == "DELETE":
                 return Progress(done=True)
             raise NotFound(f"the nested stack {request.physical_id} is gone")
-        if state.action != action or state.status == "IN_PROGRESS":
+        if state.action not in _SAME_AS.get(action, (action,)) or state.status == "IN_PROGRESS":
             return _waiting(None, min(pause * 1.5, LONGEST_POLL), dict(request.provider_data))
         if state.status == "FAILED":
             raise ResourceFailed(state.reason or state.state)

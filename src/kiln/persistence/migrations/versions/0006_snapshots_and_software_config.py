@@ -7,6 +7,8 @@ Create Date: 2025-06-01
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql, postgresql
@@ -25,8 +27,8 @@ def _identifier(length: int) -> sa.types.TypeEngine[str]:
     return result
 
 
-def _timestamp() -> sa.types.TypeEngine[object]:
-    timestamp: sa.types.TypeEngine[object] = sa.DateTime(timezone=True)
+def _timestamp() -> sa.types.TypeEngine[Any]:
+    timestamp: sa.types.TypeEngine[Any] = sa.DateTime(timezone=True)
     for name in ("mysql", "mariadb"):
         timestamp = timestamp.with_variant(mysql.DATETIME(fsp=6), name)
     return timestamp
@@ -39,7 +41,7 @@ def _long_text() -> sa.types.TypeEngine[str]:
     return result
 
 
-def _json() -> sa.types.TypeEngine[object]:
+def _json() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
