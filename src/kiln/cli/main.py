@@ -12,7 +12,12 @@ import click
 import yaml
 
 from kiln import __version__
-from kiln.cli import stack_actions, stack_inspect, stack_transfer  # noqa: F401  (they add stack commands)
+from kiln.cli import (  # noqa: F401  (they add stack commands)
+    stack_actions,
+    stack_inspect,
+    stack_snapshot,
+    stack_transfer,
+)
 from kiln.cli.files_map import gather_files
 from kiln.cli.output import print_diagnostics, print_functions
 from kiln.cli.parameters import parse_parameters

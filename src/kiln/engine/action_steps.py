@@ -1,13 +1,16 @@
-"""Stack actions that change no definition: suspend, resume, check.
+"""Stack actions that change no definition: suspend, resume, check, snapshot.
 
 Each live resource goes ACTION_IN_PROGRESS, asks its plugin, and ends
 ACTION_COMPLETE or ACTION_FAILED, as Heat records them. Suspend runs
-dependents first (a server before the network it uses); resume and check
-run dependencies first.
+dependents first (a server before the network it uses); resume, check and
+snapshot run dependencies first. A snapshot asks the plugins of types that
+take snapshots for one each, with a token per stack snapshot, so a retried
+operation finds the snapshots it already started.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +21,7 @@ from kiln.engine.resource_steps import (
     provider_context,
     recorded_plugin,
     state_event,
+    take_snapshot,
     until_done,
 )
 from kiln.plan.state import Action, ResourceRecord, Status
@@ -27,7 +31,7 @@ from kiln.providers.protocol import ActionRequest, ReadRequest, ResourcePlugin
 from kiln.schema.properties import validate_properties
 
 #: The stack actions that walk the recorded resources instead of a plan.
-RECORD_ACTIONS = frozenset({Action.SUSPEND, Action.RESUME, Action.CHECK})
+RECORD_ACTIONS = frozenset({Action.SUSPEND, Action.RESUME, Action.CHECK, Action.SNAPSHOT})
 
 
 def action_order(live: Mapping[str, ResourceRecord], action: Action) -> dict[str, frozenset[str]]:
@@ -58,6 +62,8 @@ async def act(context: OperationContext, name: str, action: Action) -> None:
         try:
             if action is Action.CHECK:
                 await _check(plugin, provider, record, properties)
+            elif action is Action.SNAPSHOT:
+                await _snapshot(context, plugin, record, properties)
             else:
                 request = ActionRequest(
                     name=record.name,
@@ -74,6 +80,20 @@ async def act(context: OperationContext, name: str, action: Action) -> None:
             await fail_step(context, record, action, error)
     done = record.evolve(status=Status.COMPLETE, status_reason="state changed")
     await context.store.save(done, state_event(done, action, Status.COMPLETE, "state changed"))
+
+
+async def _snapshot(
+    context: OperationContext,
+    plugin: ResourcePlugin,
+    record: ResourceRecord,
+    properties: Mapping[str, Any],
+) -> None:
+    if not plugin.schema.supports_snapshot or context.snapshot_id is None:
+        return
+    token = str(uuid.uuid5(uuid.UUID(context.snapshot_id), record.idempotency_token))
+    taken = await take_snapshot(context, plugin, record, properties, token)
+    if taken is not None:
+        context.resource_snapshots[record.name] = taken
 
 
 async def _check(

@@ -108,6 +108,10 @@ class OperationContext:
     stack_client: Callable[[str], StackClient] | None = None
     #: Where hook clearings are looked up (None: hooks are not honoured).
     hooks: HookState | None = None
+    #: In a SNAPSHOT operation: the stack snapshot being taken, and what each
+    #: resource's backend snapshot is (filled in as the resources are done).
+    snapshot_id: str | None = None
+    resource_snapshots: dict[str, str] = field(default_factory=dict)
 
     def timed_out(self) -> bool:
         return self.deadline is not None and self.clock.monotonic() >= self.deadline

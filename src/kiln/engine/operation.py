@@ -40,6 +40,7 @@ from kiln.persistence.events import EventRepository
 from kiln.persistence.locks import LockRepository
 from kiln.persistence.secrets import SecretBox
 from kiln.persistence.signals import SignalRepository
+from kiln.persistence.snapshots import SnapshotRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.desired import deletion_policies, desired_resources
 from kiln.plan.planner import plan_changes
@@ -122,6 +123,7 @@ class Engine:
         self.locks = LockRepository(database)
         self.events = EventRepository(database)
         self.signals = SignalRepository(database)
+        self.snapshots = SnapshotRepository(database)
         self.store = RepositoryStore(database, secrets, self._secret_data_keys)
         self.secrets = secrets
         #: Nested stacks this process runs, shared by the engines of one tree of
@@ -336,14 +338,28 @@ class Engine:
             context.store.observed(as_observed(record, drift))
 
     async def _act(self, context: OperationContext, action: Action) -> Outcome:
-        """Suspend, resume or check every live resource (no plan: the definition stays)."""
+        """Suspend, resume, check or snapshot every live resource (the definition stays)."""
         live = context.store.live(context.stack.id)
+        snapshot = None
+        if action is Action.SNAPSHOT:
+            snapshot = self.snapshots.in_progress(context.stack.id)
+            if snapshot is None:
+                return Outcome(False, "there is no snapshot to take")
+            context.snapshot_id = snapshot.id
 
         async def run(name: str) -> None:
             await act(context, name, action)
 
-        outcome = await self._walked(context, action_order(live, action), run)
-        return outcome or Outcome(True)
+        outcome = await self._walked(context, action_order(live, action), run) or Outcome(True)
+        if snapshot is not None and not outcome.superseded:
+            data = dict(snapshot.data)
+            resources = {name: dict(entry) for name, entry in data.get("resources", {}).items()}
+            for name, taken in context.resource_snapshots.items():
+                resources.setdefault(name, {})["snapshot_id"] = taken
+            data["resources"] = resources
+            status = Status.COMPLETE if outcome.succeeded else Status.FAILED
+            self.snapshots.finish(snapshot.id, status, outcome.reason, data)
+        return outcome
 
     async def _walk(
         self, context: OperationContext, steps: Mapping[StepKey, Step]

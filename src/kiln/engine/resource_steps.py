@@ -671,7 +671,7 @@ async def delete(context: OperationContext, record_id: str, *, snapshot: bool = 
                 )
                 record = await _absorb(context, record, Progress(done=False, physical_id=found))
             if snapshotting:
-                snapshot_id = await _snapshot(context, plugin, record, properties)
+                snapshot_id = await take_snapshot(context, plugin, record, properties)
                 reason = f"snapshot {snapshot_id} kept"
             if record.physical_id is not None:
                 if record.intent is not Intent.DELETE_ISSUED:
@@ -696,13 +696,18 @@ async def delete(context: OperationContext, record_id: str, *, snapshot: bool = 
     )
 
 
-async def _snapshot(
+async def take_snapshot(
     context: OperationContext,
     plugin: ResourcePlugin,
     record: ResourceRecord,
     properties: Mapping[str, Any],
+    token: str | None = None,
 ) -> str | None:
-    """Take the snapshot and wait for it; the snapshot's id."""
+    """Take the snapshot and wait for it; the snapshot's id.
+
+    ``token`` tells snapshots of one incarnation apart (one per stack
+    snapshot); the default is the incarnation's own, for its last snapshot.
+    """
     if record.physical_id is None:
         return None
     provider = provider_context(context, record)
@@ -712,7 +717,7 @@ async def _snapshot(
             name=record.name,
             physical_id=record.physical_id,
             properties=properties,
-            idempotency_token=record.idempotency_token,
+            idempotency_token=token or record.idempotency_token,
             provider_data=record.provider_data,
         ),
     )

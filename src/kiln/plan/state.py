@@ -24,6 +24,8 @@ class Action(enum.StrEnum):
     SUSPEND = "SUSPEND"
     RESUME = "RESUME"
     ADOPT = "ADOPT"
+    #: A stack returned to one of its snapshots (an update to the snapshot's definition).
+    RESTORE = "RESTORE"
     CHECK = "CHECK"
     SNAPSHOT = "SNAPSHOT"
     #: A resource received a signal (events only).

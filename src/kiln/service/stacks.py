@@ -210,11 +210,13 @@ class StackService:
         timeout_mins: int | None = None,
         disable_rollback: bool | None = None,
         converge: bool = False,
+        action: Action = Action.UPDATE,
     ) -> StackRecord:
         """Heat's PUT (replace everything) or, with ``existing``, PATCH (keep what is not given).
 
         ``converge`` reads each resource's real state first, so that drifted
-        resources are updated (or re-created) back to the template.
+        resources are updated (or re-created) back to the template. ``action``
+        is RESTORE for a return to a snapshot's definition.
         """
         stack = self.get(name_or_id)
         if stack.status is Status.IN_PROGRESS:
@@ -237,7 +239,7 @@ class StackService:
             else disable_rollback,
             converge=converge,
         )
-        self._begin(stack, Action.UPDATE, expected=stack.current_traversal)
+        self._begin(stack, action, expected=stack.current_traversal)
         self.stacks.save_definition(updated, hidden_parameter_names(result.declarations))
         return self.get(stack.id)
 
