@@ -948,3 +948,77 @@ def test_hook_poll_and_clear_from_the_command_line(kiln: Kiln) -> None:
     kiln.wait_for_status("held", "CREATE_COMPLETE", timeout=20)
     assert kiln.data("stack", "hook", "poll", "held") == []
     kiln.wait_for_engines_to_exit()
+
+
+NESTED_CHILD_CHANGED = NESTED_CHILD.replace("  disk:", "  extra: {type: OS::Heat::None}\n  disk:")
+
+
+def test_update_dry_run_shows_nested_plans(kiln: Kiln) -> None:
+    kiln.write("volume.yaml", NESTED_CHILD)
+    environment = str(kiln.write("env.yaml", "resource_registry:\n  My::Volume: volume.yaml\n"))
+    template = str(kiln.write("parent.yaml", NESTED_PARENT))
+    created = kiln.run("stack", "create", "deep", "-t", template, "-e", environment, "--wait")
+    assert created.returncode == 0, created.stderr
+    kiln.write("volume.yaml", NESTED_CHILD_CHANGED)
+    changed = str(kiln.write("parent2.yaml", NESTED_PARENT.replace("size: 3", "size: 4")))
+    preview = kiln.run(
+        "stack", "update", "deep", "-t", changed, "-e", environment, "--dry-run", "--show-nested"
+    )
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert lines[0].startswith("update             volume (My::Volume)")
+    assert lines[1].startswith("nested stack deep/volume (deep-volume-")
+    assert sorted(line.split()[0:2] for line in lines[2:]) == [
+        ["create", "extra"],
+        ["update", "disk"],
+    ]
+    assert all(line.startswith("  ") for line in lines[2:])
+    shown = kiln.data("stack", "show", "deep")
+    assert shown["stack_status"] == "CREATE_COMPLETE"
+
+
+def test_snapshot_commands(kiln: Kiln) -> None:
+    template = str(kiln.write("plain.yaml", NESTED_CHILD))
+    assert kiln.run("stack", "create", "kept", "-t", template, "--wait").returncode == 0
+    taken = kiln.data("stack", "snapshot", "create", "kept", "--name", "first", "--wait")
+    assert (taken["name"], taken["status"]) == ("first", "COMPLETE")
+    changed = kiln.run("stack", "update", "kept", "--existing", "--parameter", "size=7", "--wait")
+    assert changed.returncode == 0, changed.stderr
+    listed = kiln.data("stack", "snapshot", "list", "kept")
+    assert [(s["id"], s["name"], s["status"]) for s in listed] == [
+        (taken["id"], "first", "COMPLETE")
+    ]
+    shown = kiln.data("stack", "snapshot", "show", "kept", "first")
+    assert shown["data"]["resources"]["disk"]["type"] == "OS::Heat::Value"
+    restored = kiln.run("stack", "snapshot", "restore", "kept", taken["id"], "--wait")
+    assert (restored.returncode, restored.stdout) == (0, "kept RESTORE_COMPLETE\n")
+    outputs = kiln.data("stack", "output", "show", "kept", "size")
+    assert outputs["output_value"] == 1
+    assert kiln.run("stack", "snapshot", "delete", "kept", "first").returncode == 0
+    assert kiln.data("stack", "snapshot", "list", "kept") == []
+    missing = kiln.run("stack", "snapshot", "show", "kept", "first")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "Error: The Snapshot (first) could not be found.\n",
+    )
+
+
+def test_export_abandon_and_adopt_commands(kiln: Kiln) -> None:
+    template = str(kiln.write("plain.yaml", NESTED_CHILD))
+    assert kiln.run("stack", "create", "given", "-t", template, "--wait").returncode == 0
+    before = kiln.data("stack", "resource", "list", "given")
+    exported = json.loads(kiln.run("stack", "export", "given").stdout)
+    assert exported["resources"]["disk"]["resource_id"] == before[0]["physical_resource_id"]
+    abandoned = kiln.run("stack", "abandon", "given", "--output-file", "given.json")
+    assert abandoned.returncode == 0, abandoned.stderr
+    assert kiln.run("stack", "show", "given").returncode == 1
+    adopted = kiln.run("stack", "adopt", "taken", "--adopt-file", "given.json", "--wait")
+    assert adopted.returncode == 0, adopted.stderr
+    shown = kiln.data("stack", "show", "taken")
+    assert shown["stack_status"] == "ADOPT_COMPLETE"
+    after = kiln.data("stack", "resource", "list", "taken")
+    assert [r["physical_resource_id"] for r in after] == [r["physical_resource_id"] for r in before]
+    broken = kiln.write("broken.json", json.dumps({"template": {}, "resources": []}))
+    refused = kiln.run("stack", "adopt", "other", "--adopt-file", str(broken))
+    assert refused.returncode == 1
+    assert "adopt data.resources: must be an object" in refused.stderr

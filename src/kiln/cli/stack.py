@@ -23,6 +23,7 @@ from kiln.cli.parameters import parse_parameters
 from kiln.errors import DiagnosticError, KilnError
 from kiln.persistence.listing import StackFilters
 from kiln.plan.state import Action, EventRecord, StackRecord, Status
+from kiln.service.preview import NestedPreview, preview_update
 from kiln.service.stacks import StackDefinition
 
 STACK_COLUMNS = ("ID", "Stack Name", "Stack Status", "Creation Time", "Updated Time")
@@ -249,6 +250,7 @@ def create(
 @click.option(
     "--converge", is_flag=True, help="Read each resource's real state first and repair drift."
 )
+@click.option("--show-nested", is_flag=True, help="With --dry-run: also plan nested stacks.")
 @format_option
 def update(
     name_or_id: str,
@@ -262,6 +264,7 @@ def update(
     rollback: str,
     dry_run: bool,
     converge: bool,
+    show_nested: bool,
     output_format: str,
 ) -> None:
     """Update a stack (replace its definition, or patch it with --existing)."""
@@ -274,7 +277,10 @@ def update(
         current = embedded.service.get(name_or_id)
         if dry_run:
             merged = embedded.service.merged_definition(current, definition, existing, clear)
-            click.echo(embedded.service.preview(current.name, merged, current).render())
+            if show_nested:
+                _print_nested_preview(preview_update(embedded.service, current, merged))
+            else:
+                click.echo(embedded.service.preview(current.name, merged, current).render())
             return
         record = embedded.service.update(
             name_or_id,
@@ -289,6 +295,19 @@ def update(
         _fail(error, template)
         return
     _start_and_show(embedded, record, wait, output_format)
+
+
+def _print_nested_preview(previews: list[NestedPreview]) -> None:
+    """The top plan as ``--dry-run`` prints it, then each nested stack's, indented."""
+    for index, preview in enumerate(previews):
+        indent = "  " * preview.path.count("/")
+        if index:
+            click.echo(f"{indent[:-2]}nested stack {preview.path} ({preview.stack_name}):")
+        if preview.plan is None:
+            click.echo(f"{indent}(no plan: {preview.note})")
+            continue
+        for line in preview.plan.render().splitlines():
+            click.echo(f"{indent}{line}")
 
 
 @stack.command("delete")

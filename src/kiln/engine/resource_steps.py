@@ -35,10 +35,12 @@ from kiln.providers.protocol import (
     SnapshotRequest,
     UpdateRequest,
 )
+from kiln.providers.registry import PluginRegistry
 from kiln.schema.properties import validate_properties
 from kiln.schema.types import UpdatePolicy
 from kiln.schema.values import contains_unknown
 from kiln.template.functions.base import Resolver
+from kiln.template.validate import ValidationResult
 
 
 class StepFailed(Exception):
@@ -202,18 +204,27 @@ def _resolved_type(context: OperationContext, name: str) -> str:
     declaration = context.result.template.resources[name] if context.result.template else None
     if declaration is None:
         raise StepFailed(f"resource {name!r} is not in the template")
-    environment = context.result.environment
-    type_name = declaration.type
-    if environment is not None:
-        resolved, _ = environment.resource_registry.resolve(
-            declaration.type, name, is_known=lambda type_name: type_name in context.plugins
-        )
-        type_name = resolved.type_name
-        if resolved.template is not None:
-            type_name = resolved.template
-            context.provider_templates.add(type_name)
+    type_name, is_template = resolved_type(context.result, context.plugins, name)
+    if is_template:
+        context.provider_templates.add(type_name)
     context.resolved_types[name] = type_name
     return type_name
+
+
+def resolved_type(result: ValidationResult, plugins: PluginRegistry, name: str) -> tuple[str, bool]:
+    """The plugin type a resource's declared type maps to through the environment, and
+    whether it is a provider template's location."""
+    declaration = result.template.resources[name] if result.template else None
+    if declaration is None:
+        return "", False
+    if result.environment is None:
+        return declaration.type, False
+    resolved, _ = result.environment.resource_registry.resolve(
+        declaration.type, name, is_known=lambda type_name: type_name in plugins
+    )
+    if resolved.template is not None:
+        return resolved.template, True
+    return resolved.type_name, False
 
 
 def desired_properties(

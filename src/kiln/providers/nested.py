@@ -11,9 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-__all__ = ["NESTED_STACK_MARK", "STACKS_CLIENT", "ChildStack", "ChildState", "StackClient"]
+if TYPE_CHECKING:
+    from kiln.providers.context import ProviderContext
+    from kiln.providers.protocol import UpdateRequest
+
+__all__ = [
+    "NESTED_STACK_MARK",
+    "STACKS_CLIENT",
+    "ChildStack",
+    "ChildStackPlugin",
+    "ChildState",
+    "StackClient",
+]
 
 #: The key of the stack client in ``ProviderContext.clients``.
 STACKS_CLIENT = "stacks"
@@ -104,3 +115,11 @@ class StackClient(Protocol):
     async def resource_ids(self, stack_id: str) -> Sequence[tuple[str, str | None]]:
         """Each live resource of the child with its reference (physical id), in name order."""
         ...
+
+
+@runtime_checkable
+class ChildStackPlugin(Protocol):
+    """A plugin whose resource is a nested stack: it says what an update makes the child
+    (so that a preview can show the child's plan before anything changes)."""
+
+    def child_for_update(self, ctx: ProviderContext, request: UpdateRequest) -> ChildStack: ...
