@@ -36,6 +36,8 @@ resources:
       scaling_adjustment: 1
 outputs:
   size: {value: {get_attr: [group, current_size]}}
+  by_member: {value: {get_attr: [group, outputs, value]}}
+  values: {value: {get_attr: [group, outputs_list, value]}}
   alarm: {value: {get_attr: [up, alarm_url]}}
 """
 
@@ -73,6 +75,9 @@ def test_policies_resize_the_group_one_signal_at_a_time(harness: Harness) -> Non
     # Two scale-ups at once: each sees the size the other left (1 -> 3 -> 4, the maximum).
     _signal_all(harness, stack, "up", "up")
     assert _members(harness, stack) == ["0", "1", "2", "3"]
+    outputs = {o.key: o.value for o in harness.service.outputs(harness.stack(stack.id))}
+    assert outputs["by_member"] == {name: "member" for name in ("0", "1", "2", "3")}
+    assert outputs["values"] == ["member"] * 4
     group_signals = [
         e.status_reason
         for e in harness.service.event_records(stack)

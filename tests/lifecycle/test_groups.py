@@ -30,6 +30,7 @@ outputs:
   values: {value: {get_attr: [group, value]}}
   second: {value: {get_attr: [group, resource.1.value]}}
   removed: {value: {get_attr: [group, removed_rsrc_list]}}
+  by_member: {value: {get_attr: [group, attributes, value]}}
 """
 
 
@@ -55,6 +56,7 @@ def test_a_group_creates_scales_removes_named_members_and_deletes(harness: Harne
     assert outputs["second"] == "member-1"
     assert outputs["removed"] == []
     assert isinstance(outputs["refs"], list) and len(outputs["refs"]) == 3
+    assert outputs["by_member"] == {"0": "member-0", "1": "member-1", "2": "member-2"}
 
     definition = StackDefinition(GROUP, parameters={"count": 4, "removed": ["1"]})
     stack = harness.run(harness.service.update(stack.id, definition))
@@ -63,6 +65,7 @@ def test_a_group_creates_scales_removes_named_members_and_deletes(harness: Harne
     outputs = _outputs(harness, stack)
     assert outputs["values"] == ["member-0", "member-2", "member-3", "member-4"]
     assert outputs["removed"] == ["1"]
+    assert sorted(outputs["by_member"]) == ["0", "2", "3", "4"]  # type: ignore[call-overload]
 
     definition = StackDefinition(GROUP, parameters={"count": 2, "removed": []})
     stack = harness.run(harness.service.update(stack.id, definition))

@@ -22,6 +22,7 @@ from kiln.engine.context import OperationContext
 from kiln.engine.hooks import HookSignals
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.observe import as_observed, observe
+from kiln.engine.parent_attributes import attributes_needed, refresh_parent_attributes
 from kiln.engine.resource_steps import (
     StepFailed,
     StepInterrupted,
@@ -64,17 +65,6 @@ class Outcome:
     reason: str = ""
     #: The operation was superseded (cancel, a newer operation): do nothing more.
     superseded: bool = False
-
-
-def attributes_needed(result: ValidationResult) -> dict[str, frozenset[str]]:
-    """Which attributes of which resources the template reads (get_attr, Fn::GetAtt, Sub)."""
-    needed: dict[str, set[str]] = {}
-    if result.template is None:
-        return {}
-    for _, reference in result.template.references:
-        if reference.kind == "attribute" and reference.attribute is not None:
-            needed.setdefault(reference.name, set()).add(reference.attribute)
-    return {name: frozenset(names) for name, names in needed.items()}
 
 
 def resource_facade(result: ValidationResult, name: str) -> dict[str, Any]:
@@ -200,7 +190,12 @@ class Engine:
                 if lease_lost.is_cancelled():
                     return
                 continue
-            stack = self._conclude(stack, outcome)
+            concluded = self._conclude(stack, outcome)
+            if concluded is None and outcome.succeeded and stack.parent_id:
+                await refresh_parent_attributes(
+                    stack, self.stacks, self.store.resources, self.plugins, self.limits, self.launch
+                )
+            stack = concluded
 
     def _conclude(self, stack: StackRecord, outcome: Outcome) -> StackRecord | None:
         """Record the result; start the rollback a failed create or update asks for."""

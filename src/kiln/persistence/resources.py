@@ -379,6 +379,13 @@ class ResourceRepository:
         )
         return self._fenced(statement)
 
+    def set_attributes(self, resource_id: str, fence: int, attributes: Mapping[str, Any]) -> bool:
+        """Replace the recorded attributes under the lease (read again after a nested change)."""
+        statement = _fenced(resource_id, fence).values(
+            attributes=dict(attributes), updated_at=self.clock()
+        )
+        return self._fenced(statement)
+
     def unclaim(self, resource_id: str, fence: int) -> bool:
         """Give the lease back and change nothing else."""
         statement = _fenced(resource_id, fence).values(lease_owner=None, lease_until=None)

@@ -28,6 +28,7 @@ from kiln.schema.resource_schema import ResourceSchema
 from kiln.schema.types import SchemaDefinitionError
 
 __all__ = [
+    "KEY_SEPARATOR",
     "ActionRequest",
     "AttributeRequest",
     "CheckRequest",
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+#: In ``attributes_needed``, an attribute read with a literal first path key also
+#: appears as ``attribute/key`` (``[group, attributes, ip]`` gives ``attributes/ip``).
+KEY_SEPARATOR = "/"
 
 
 def _empty() -> Mapping[str, Any]:

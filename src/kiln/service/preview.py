@@ -16,7 +16,8 @@ from typing import Any
 
 from kiln.config import TemplateLimits
 from kiln.engine.nested import NestedStackClient
-from kiln.engine.operation import attributes_needed, resource_facade
+from kiln.engine.operation import resource_facade
+from kiln.engine.parent_attributes import attributes_needed
 from kiln.engine.resource_steps import resolved_type
 from kiln.engine.scope import live_records, recorded_scope
 from kiln.errors import KilnError, TemplateError

@@ -22,7 +22,12 @@ from typing import Any
 
 from kiln.providers.context import ProviderContext
 from kiln.providers.nested import ChildStack
-from kiln.providers.protocol import AttributeRequest, CreateRequest, UpdateRequest
+from kiln.providers.protocol import (
+    KEY_SEPARATOR,
+    AttributeRequest,
+    CreateRequest,
+    UpdateRequest,
+)
 from kiln.resources.nested import NestedStackPlugin
 from kiln.schema.constraints import AllowedValues, Range
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
@@ -32,6 +37,8 @@ _IN_PLACE = UpdatePolicy.IN_PLACE
 MEMBER_TEMPLATE_VERSION = "2015-04-30"
 #: Prefix of the generated outputs that answer the parent's attribute reads.
 OUTPUT_PREFIX = "attribute."
+#: Attributes whose path names a member attribute: a map (or list) of its values.
+KEYED_ATTRIBUTES = frozenset({"attributes", "outputs", "outputs_list"})
 REMOVED = "removed"
 
 _BATCH = {
@@ -165,6 +172,14 @@ class MembersPlugin(NestedStackPlugin):
     ) -> Mapping[str, Any]:
         outputs = await self.outputs(ctx, request)
         values = {name: outputs.get(OUTPUT_PREFIX + name) for name in request.names}
+        for name in request.names & KEYED_ATTRIBUTES:
+            # ``[group, attributes, key]``: the value by key, which the path then selects.
+            prefix = f"{OUTPUT_PREFIX}{name}{KEY_SEPARATOR}"
+            values[name] = {
+                output[len(prefix) :]: value
+                for output, value in outputs.items()
+                if output.startswith(prefix)
+            }
         if "removed_rsrc_list" in request.names:
             values["removed_rsrc_list"] = list(request.provider_data.get(REMOVED, []))
         return values
@@ -190,11 +205,18 @@ def members_template(
 
 
 def _output(attribute: str, names: list[str]) -> Any:
+    keyed, separator, key = attribute.partition(KEY_SEPARATOR)
+    if separator and keyed in KEYED_ATTRIBUTES:
+        if keyed == "outputs_list":
+            return [{"get_attr": [name, key]} for name in names]
+        return {name: {"get_attr": [name, key]} for name in names}
+    if separator:
+        return None
     if attribute == "refs":
         return [{"get_resource": name} for name in names]
     if attribute == "refs_map":
         return {name: {"get_resource": name} for name in names}
-    if attribute in ("removed_rsrc_list", "attributes"):
+    if attribute in ("removed_rsrc_list", *KEYED_ATTRIBUTES):
         return None
     if attribute.startswith("resource."):
         parts = attribute.split(".", 2)

@@ -44,13 +44,16 @@ class Reference:
     ``ref`` is CloudFormation's ``Ref``: a parameter, a pseudo parameter or a
     resource, decided by the validator that knows the template's sections.
     ``attribute`` carries the attribute name for ``get_attr``/``Fn::GetAtt``
-    when it is a literal (``None`` for "all attributes" or a computed name).
+    when it is a literal (``None`` for "all attributes" or a computed name);
+    ``key`` the first element of the attribute's path when it is a literal
+    (a group's ``attributes`` and ``outputs`` name a member attribute there).
     """
 
     kind: ReferenceKind
     name: str
     path: TemplatePath
     attribute: str | None = None
+    key: str | None = None
 
 
 class Scope(Protocol):

@@ -258,7 +258,8 @@ class GetAttrThenSelect(Function):
         if not isinstance(args, list) or not args or not isinstance(args[0], str):
             return
         attribute = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-        yield Reference("attribute", args[0], self.args_path / 0, attribute)
+        key = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+        yield Reference("attribute", args[0], self.args_path / 0, attribute, key)
 
     def evaluate(self, resolver: Resolver) -> Any:
         problem = self._shape_problem(self.args)
