@@ -463,7 +463,7 @@ def test_get_attr_check(cls: type[Function]) -> None:
     [
         pytest.param(
             ["server", "networks", "private", 0],
-            [Reference("attribute", "server", ATTR_ARGS / 0, "networks")],
+            [Reference("attribute", "server", ATTR_ARGS / 0, "networks", "private")],
             id="literal-attribute",
         ),
         pytest.param(
