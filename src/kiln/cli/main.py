@@ -14,7 +14,9 @@ import yaml
 from kiln import __version__
 from kiln.cli import (  # noqa: F401  (they add stack commands)
     stack_actions,
+    stack_events,
     stack_inspect,
+    stack_resources,
     stack_snapshot,
     stack_transfer,
 )

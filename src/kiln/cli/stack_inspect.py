@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from kiln.cli.formatting import format_option, print_fields, print_rows
-from kiln.cli.stack import _embedded, _embedded_stack, resource, stack
+from kiln.cli.stack import _embedded, _embedded_stack, stack
+from kiln.cli.stack_resources import resource
 from kiln.errors import KilnError
 
 
