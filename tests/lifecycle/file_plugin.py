@@ -26,6 +26,8 @@ from kiln.providers.protocol import (
     ReadRequest,
     ReadResult,
     ResourcePlugin,
+    RestoreRequest,
+    SnapshotDeleteRequest,
     SnapshotRequest,
     UpdateRequest,
 )
@@ -92,6 +94,19 @@ class FilePlugin(ResourcePlugin):
         if not target.exists():
             shutil.copyfile(request.physical_id, target)
         return Progress(done=True, physical_id=target.name)
+
+    async def restore(self, ctx: ProviderContext, request: RestoreRequest) -> Progress:
+        copy = Path(request.properties["directory"]) / "snapshots" / request.snapshot_id
+        if not copy.exists():
+            raise NotFound(f"snapshot {request.snapshot_id} is gone")
+        shutil.copyfile(copy, request.physical_id)
+        return Progress(done=True)
+
+    async def delete_snapshot(self, ctx: ProviderContext, request: SnapshotDeleteRequest) -> None:
+        directory = request.properties.get("directory")
+        if directory is None:
+            raise NotFound("the resource is gone, and its directory with it")
+        (Path(directory) / "snapshots" / request.snapshot_id).unlink(missing_ok=True)
 
     async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
         path = Path(request.properties["directory"]) / request.physical_name

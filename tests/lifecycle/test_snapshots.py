@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -104,13 +105,24 @@ def test_restore_returns_the_stack_to_the_snapshot(harness: Harness, tmp_path: P
     assert changed.state == "UPDATE_COMPLETE", changed.status_reason
     assert set(harness.live(changed)) == {"server", "extra"}
 
+    # The file changed behind Kiln's back too: the restore puts the snapshot's contents back.
+    path = Path(harness.live(changed)["server"].physical_id or "")
+    path.write_text("scribbled", encoding="utf-8")
+
     restored = harness.run(snapshots.restore("snapped", "good"))
 
     assert restored.state == "RESTORE_COMPLETE", restored.status_reason
     live = harness.live(restored)
     assert set(live) == {"server", "label"}
-    assert Path(live["server"].physical_id or "").read_text(encoding="utf-8") == "first"
+    assert path.read_text(encoding="utf-8") == "first"
     assert live["server"].physical_id == harness.live(stack)["server"].physical_id
+    restored_events = [
+        e.status_reason
+        for e in harness.service.event_records(restored)
+        if e.resource_name == "server" and e.action.value == "UPDATE"
+    ]
+    taken = snapshots.get("snapped", "good").data["resources"]["server"]["snapshot_id"]
+    assert restored_events[-1] == f"restored from snapshot {taken}"
     assert harness.stack(stack.id).template == STACK
     assert harness.stack(stack.id).parameters["token"] == "hidden-token-value"
 
@@ -122,11 +134,19 @@ def test_snapshot_delete_and_refusals(harness: Harness, tmp_path: Path) -> None:
     with pytest.raises(KilnError, match="in progress"):
         snapshots.create("snapped")
     with pytest.raises(KilnError, match="still being taken"):
-        snapshots.delete("snapped", snapshot.id)
+        asyncio.run(snapshots.delete("snapped", snapshot.id))
     with pytest.raises(KilnError, match="only a complete snapshot"):
         snapshots.restore("snapped", snapshot.id)
     harness.run(started)
-    snapshots.delete("snapped", snapshot.id)
+    copy = (
+        tmp_path
+        / "snapshots"
+        / snapshots.get("snapped", snapshot.id).data["resources"]["server"]["snapshot_id"]
+    )
+    assert copy.exists()
+    assert asyncio.run(snapshots.delete("snapped", snapshot.id)) == []
+    # The backend snapshot went with it.
+    assert not copy.exists()
     assert snapshots.list("snapped") == []
     with pytest.raises(SnapshotNotFound):
         snapshots.get("snapped", snapshot.id)

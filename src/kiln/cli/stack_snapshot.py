@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import click
@@ -98,6 +99,8 @@ def snapshot_restore(name_or_id: str, snapshot_id: str, wait: bool) -> None:
 def snapshot_delete(name_or_id: str, snapshot_id: str) -> None:
     """Delete a snapshot."""
     try:
-        StackSnapshots(_embedded().service).delete(name_or_id, snapshot_id)
+        left = asyncio.run(StackSnapshots(_embedded().service).delete(name_or_id, snapshot_id))
     except KilnError as error:
         raise click.ClickException(str(error)) from error
+    for line in left:
+        click.echo(f"Warning: {line}", err=True)

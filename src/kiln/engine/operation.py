@@ -31,6 +31,7 @@ from kiln.engine.resource_steps import (
     refresh_attributes,
     run_step,
 )
+from kiln.engine.restore_steps import restorable, restore_contents
 from kiln.engine.scope import recorded_scope
 from kiln.engine.store import RepositoryStore
 from kiln.engine.validation import validate_stack
@@ -282,6 +283,13 @@ class Engine:
             return await self._act(context, stack.action)
         if stack.action is Action.UPDATE and stack.converge:
             await self._observe(context)
+        outcome = await self._apply(context)
+        if outcome.succeeded and stack.action is Action.RESTORE:
+            return await self._restore(context)
+        return outcome
+
+    async def _apply(self, context: OperationContext) -> Outcome:
+        """Plan and walk until the resources match the definition."""
         for _ in range(MAX_ROUNDS):
             await refresh_attributes(context)
             plan, problems = self._plan(context)
@@ -300,6 +308,19 @@ class Engine:
                 # Every step did what the plan said, so planning again would find nothing.
                 return Outcome(True)
         return Outcome(False, "the stack did not converge")
+
+    async def _restore(self, context: OperationContext) -> Outcome:
+        """After a restore's update: each resource that kept a snapshot gets its contents back."""
+        snapshot = self.snapshots.restoring(context.stack.id, context.traversal)
+        if snapshot is None:
+            return Outcome(True)
+        targets = restorable(context, snapshot.data.get("resources", {}))
+
+        async def run(name: str) -> None:
+            await restore_contents(context, name, targets[name])
+
+        requires: dict[str, frozenset[str]] = {name: frozenset() for name in targets}
+        return await self._walked(context, requires, run) or Outcome(True)
 
     def _plan(self, context: OperationContext) -> tuple[Plan, list[Diagnostic]]:
         stack = context.stack

@@ -227,6 +227,8 @@ class SnapshotRow(Base):
     status: Mapped[str] = mapped_column(String(STATE_LENGTH))
     status_reason: Mapped[str] = mapped_column(long_text())
     data: Mapped[dict[str, Any]] = mapped_column(json_document())
+    #: The RESTORE operation (traversal) returning the stack to this snapshot, if any.
+    restoring: Mapped[str | None] = mapped_column(identifier(ID_LENGTH), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

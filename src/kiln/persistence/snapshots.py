@@ -85,6 +85,22 @@ class SnapshotRepository:
         )
         return self.database.read(lambda session: _first(session, query))
 
+    def mark_restoring(self, snapshot_id: str, traversal: str) -> None:
+        """Note the RESTORE operation (traversal) that returns the stack to this snapshot."""
+        statement = (
+            update(SnapshotRow)
+            .where(SnapshotRow.id == snapshot_id)
+            .values(restoring=traversal, updated_at=self.clock())
+        )
+        self.database.write(lambda session: session.connection().execute(statement))
+
+    def restoring(self, stack_id: str, traversal: str) -> SnapshotRecord | None:
+        """The snapshot the stack's operation ``traversal`` restores, if it is a restore."""
+        query = select(SnapshotRow).where(
+            SnapshotRow.stack_id == stack_id, SnapshotRow.restoring == traversal
+        )
+        return self.database.read(lambda session: _first(session, query))
+
     def finish(
         self, snapshot_id: str, status: Status, reason: str, data: Mapping[str, Any]
     ) -> None:

@@ -39,8 +39,10 @@ __all__ = [
     "ReadRequest",
     "ReadResult",
     "ResourcePlugin",
+    "RestoreRequest",
     "SignalRequest",
     "SignalResult",
+    "SnapshotDeleteRequest",
     "SnapshotRequest",
     "UpdateRequest",
 ]
@@ -133,6 +135,31 @@ class SnapshotRequest:
     properties: Mapping[str, Any]
     idempotency_token: str
     provider_data: Mapping[str, Any] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreRequest:
+    """Put a snapshot's contents back into the resource, in place (a stack restore).
+
+    The resource keeps its physical id: a volume gets the backup's data
+    back, it is not swapped for another volume.
+    """
+
+    name: str
+    physical_id: str
+    properties: Mapping[str, Any]
+    snapshot_id: str
+    provider_data: Mapping[str, Any] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnapshotDeleteRequest:
+    """Remove a snapshot taken earlier; one that is already gone is deleted."""
+
+    name: str
+    snapshot_id: str
+    #: The resource's recorded properties; empty when the resource is gone.
+    properties: Mapping[str, Any] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,6 +350,17 @@ class ResourcePlugin(abc.ABC):
 
     async def check_snapshot(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         return Progress(done=True)
+
+    async def restore(self, ctx: ProviderContext, request: RestoreRequest) -> Progress:
+        """Start putting a snapshot's contents back (types with ``supports_snapshot``)."""
+        raise NotSupported(f"{self.type_name} cannot restore snapshots.")
+
+    async def check_restore(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return Progress(done=True)
+
+    async def delete_snapshot(self, ctx: ProviderContext, request: SnapshotDeleteRequest) -> None:
+        """Remove a snapshot the plugin took (a stack snapshot is being deleted)."""
+        raise NotSupported(f"{self.type_name} cannot delete snapshots.")
 
     def needs_replacement(
         self, old: Mapping[str, Any], new: Mapping[str, Any], changed: frozenset[str]

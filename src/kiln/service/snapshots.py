@@ -10,6 +10,7 @@ an update to the kept definition, recorded as RESTORE.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,9 @@ from kiln.engine.validation import validate_stack
 from kiln.errors import KilnError
 from kiln.persistence.snapshots import SnapshotRecord, SnapshotRepository
 from kiln.plan.state import Action, StackRecord, Status
+from kiln.providers.context import ProviderContext
+from kiln.providers.errors import NotFound, NotSupported, ProviderError
+from kiln.providers.protocol import SnapshotDeleteRequest
 from kiln.service.stacks import OperationInProgress, StackDefinition, StackService
 from kiln.service.transfer import StackTransfer
 from kiln.template.parameters import hidden_parameter_names
@@ -73,11 +77,46 @@ class StackSnapshots:
             found = named[0]
         return found
 
-    def delete(self, name_or_id: str, snapshot: str) -> None:
+    async def delete(self, name_or_id: str, snapshot: str) -> builtins.list[str]:
+        """Delete the snapshot and the backend snapshots it kept; what could not be removed.
+
+        A backend snapshot whose type cannot delete snapshots is left (and
+        named in the result); any other failure keeps the whole snapshot,
+        marked FAILED with the reason, so the delete can be tried again.
+        """
         found = self.get(name_or_id, snapshot)
         if found.status is Status.IN_PROGRESS:
             raise KilnError(f"Snapshot {found.id} is still being taken.")
+        live = {r.name: r for r in self.service.resource_records(self.service.get(name_or_id))}
+        left: builtins.list[str] = []
+        for name, entry in found.data.get("resources", {}).items():
+            taken = entry.get("snapshot_id") if isinstance(entry, Mapping) else None
+            if not isinstance(taken, str):
+                continue
+            type_name = str(entry.get("type", ""))
+            plugin_class = self.service.plugins.get(type_name)
+            record = live.get(name)
+            request = SnapshotDeleteRequest(
+                name=name,
+                snapshot_id=taken,
+                properties=dict(record.properties) if record is not None else {},
+            )
+            try:
+                if plugin_class is None:
+                    raise NotSupported(f"{type_name} has no plugin here")
+                await plugin_class().delete_snapshot(
+                    ProviderContext.create(type_name, name), request
+                )
+            except NotFound:
+                continue
+            except NotSupported as error:
+                left.append(f"{name}: snapshot {taken} is kept ({error})")
+            except ProviderError as error:
+                reason = f"deleting {name}'s snapshot {taken} failed: {error}"
+                self.snapshots.finish(found.id, Status.FAILED, reason, found.data)
+                raise KilnError(f"Snapshot {found.id} could not be deleted: {reason}") from error
         self.snapshots.delete(found.id)
+        return left
 
     def restore(self, name_or_id: str, snapshot: str) -> StackRecord:
         """Return the stack to the snapshot's definition: a RESTORE update.
@@ -99,7 +138,10 @@ class StackSnapshots:
             environments=tuple((str(n), str(t)) for n, t in kept.get("environments") or ()),
             parameters=self.service.stacks.secrets.open(kept.get("parameters") or {}),
         )
-        return self.service.update(found.stack_id, definition, action=Action.RESTORE)
+        restoring = self.service.update(found.stack_id, definition, action=Action.RESTORE)
+        # Read by the engine once the update is done, to put contents back.
+        self.snapshots.mark_restoring(found.id, restoring.current_traversal or "")
+        return restoring
 
 
 def shown(snapshot: SnapshotRecord) -> dict[str, Any]:

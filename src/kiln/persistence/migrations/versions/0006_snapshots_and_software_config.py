@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("status_reason", _long_text(), nullable=False),
         sa.Column("data", _json(), nullable=False),
+        sa.Column("restoring", _identifier(36), nullable=True),
         sa.Column("created_at", _timestamp(), nullable=False),
         sa.Column("updated_at", _timestamp(), nullable=True),
         sa.ForeignKeyConstraint(["stack_id"], ["stacks.id"], ondelete="CASCADE"),
