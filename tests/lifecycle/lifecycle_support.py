@@ -11,6 +11,7 @@ from kiln.engine.operation import Engine
 from kiln.persistence.database import Database
 from kiln.persistence.integrity import check_integrity
 from kiln.persistence.secrets import SecretBox
+from kiln.persistence.software_config import SoftwareConfigRepository
 from kiln.plan.state import ResourceRecord, StackRecord
 from kiln.providers.registry import load_plugin_registry
 from kiln.service.stacks import StackDefinition, StackService
@@ -74,7 +75,8 @@ class Harness:
         ]
 
     def assert_consistent(self, stack: StackRecord) -> None:
-        problems = check_integrity(stack, self.records(stack))
+        deployments = SoftwareConfigRepository(self.database).stack_deployment_ids(stack.id)
+        problems = check_integrity(stack, self.records(stack), deployments=deployments)
         assert problems == [], problems
         sequences = [e.sequence for e in self.service.event_records(stack)]
         assert sequences == list(range(1, len(sequences) + 1)), "event sequence has gaps"

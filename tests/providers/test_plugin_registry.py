@@ -19,13 +19,23 @@ from kiln.schema.types import SchemaDefinitionError
 
 HEAT_TYPES = [
     "OS::Heat::AutoScalingGroup",
+    "OS::Heat::CloudConfig",
     "OS::Heat::Delay",
+    "OS::Heat::MultipartMime",
     "OS::Heat::None",
     "OS::Heat::RandomString",
     "OS::Heat::ResourceChain",
     "OS::Heat::ResourceGroup",
     "OS::Heat::ScalingPolicy",
+    "OS::Heat::SoftwareConfig",
+    "OS::Heat::SoftwareDeployment",
+    "OS::Heat::SoftwareDeploymentGroup",
+    "OS::Heat::SoftwareDeployments",
     "OS::Heat::Stack",
+    "OS::Heat::StructuredConfig",
+    "OS::Heat::StructuredDeployment",
+    "OS::Heat::StructuredDeploymentGroup",
+    "OS::Heat::StructuredDeployments",
     "OS::Heat::TestResource",
     "OS::Heat::Value",
     "OS::Heat::WaitCondition",
@@ -91,7 +101,7 @@ def test_heat_register_adds_every_plugin_and_the_test_constraint() -> None:
     assert registry.get("OS::Heat::None") is NoneResource
     assert registry.schemas().type_names() == HEAT_TYPES
     assert registry.custom_constraints.names() == ["test_constr"]
-    assert len(PLUGINS) == 12
+    assert len(PLUGINS) == 22
 
 
 def test_entry_points_give_plugins_and_the_schemas_the_template_layer_uses() -> None:

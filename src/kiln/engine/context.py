@@ -18,6 +18,7 @@ from kiln.plan.state import ResourceRecord, StackRecord
 from kiln.providers.context import Cancellation, Clock, SystemClock
 from kiln.providers.nested import StackClient
 from kiln.providers.registry import PluginRegistry
+from kiln.providers.software_config import SoftwareConfigClient
 from kiln.template.validate import ValidationResult
 
 
@@ -106,6 +107,8 @@ class OperationContext:
     provider_templates: set[str] = field(default_factory=set)
     #: The nested-stack client for a resource's plugins (``ctx.clients["stacks"]``).
     stack_client: Callable[[str], StackClient] | None = None
+    #: The software config client for a resource's plugins (``ctx.clients["software_config"]``).
+    software_configs: Callable[[str], SoftwareConfigClient] | None = None
     #: Where hook clearings are looked up (None: hooks are not honoured).
     hooks: HookState | None = None
     #: In a SNAPSHOT operation: the stack snapshot being taken, and what each

@@ -33,6 +33,7 @@ from kiln.engine.resource_steps import (
 )
 from kiln.engine.restore_steps import restorable, restore_contents
 from kiln.engine.scope import recorded_scope
+from kiln.engine.software_config import software_config_clients
 from kiln.engine.store import RepositoryStore
 from kiln.engine.validation import validate_stack
 from kiln.errors import Diagnostic, EvaluationError
@@ -276,6 +277,7 @@ class Engine:
                 self.launch,
                 resource_facade(result, resource),
             ),
+            software_configs=software_config_clients(self.database, _source(stack)),
             hooks=HookSignals(self.events, self.signals, stack.id, traversal),
         )
         self.store.load(stack.id)

@@ -36,6 +36,7 @@ from kiln.providers.protocol import (
     UpdateRequest,
 )
 from kiln.providers.registry import PluginRegistry
+from kiln.providers.software_config import SOFTWARE_CONFIG_CLIENT
 from kiln.schema.properties import validate_properties
 from kiln.schema.types import UpdatePolicy
 from kiln.schema.values import contains_unknown
@@ -183,9 +184,11 @@ def recorded_plugin(context: OperationContext, record: ResourceRecord) -> Resour
 
 
 def provider_context(context: OperationContext, record: ResourceRecord) -> ProviderContext:
-    clients = {}
+    clients: dict[str, Any] = {}
     if context.stack_client is not None:
         clients[STACKS_CLIENT] = context.stack_client(record.name)
+    if context.software_configs is not None:
+        clients[SOFTWARE_CONFIG_CLIENT] = context.software_configs(record.name)
     return ProviderContext.create(
         record.type,
         record.name,

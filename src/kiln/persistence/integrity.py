@@ -8,14 +8,18 @@ The rules are what recovery relies on: exactly one live incarnation per
 name except while a replacement is linked, links that agree in both
 directions, dependencies that name real resources, a physical id for
 everything created, and no work in flight on a stack that says it is idle.
+Given the ids of the stack's stored software deployments, resources that
+hold one and the stored rows must also match one to one (a delete that
+forgot a row, or a resource whose row went missing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from kiln.persistence.records import Lease
 from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
+from kiln.providers.software_config import DEPLOYMENT_MARK
 
 _NEEDS_PHYSICAL_ID = frozenset({Action.CREATE, Action.UPDATE, Action.ADOPT})
 
@@ -24,8 +28,12 @@ def check_integrity(
     stack: StackRecord,
     resources: Sequence[ResourceRecord],
     leases: Sequence[Lease] = (),
+    deployments: Collection[str] | None = None,
 ) -> list[str]:
-    """Every rule ``stack`` and its ``resources`` break, as sentences; empty when consistent."""
+    """Every rule ``stack`` and its ``resources`` break, as sentences; empty when consistent.
+
+    ``deployments``: the ids of the software deployments stored for the stack, if checked.
+    """
     by_id = {record.id: record for record in resources}
     problems: list[str] = []
     problems += _foreign_records(stack, resources)
@@ -34,6 +42,8 @@ def check_integrity(
     problems += _dangling_dependencies(resources)
     problems += _missing_physical_ids(resources)
     problems += _work_on_idle_stack(stack, resources, leases, by_id)
+    if deployments is not None:
+        problems += _unmatched_deployments(resources, deployments)
     return problems
 
 
@@ -125,4 +135,25 @@ def _work_on_idle_stack(
         record = by_id.get(lease.resource_id)
         holder = _label(record) if record else f"resource id {lease.resource_id!r}"
         problems.append(f"{holder} is leased by {lease.owner!r} while the stack is {stack.state}")
+    return problems
+
+
+def _unmatched_deployments(
+    resources: Sequence[ResourceRecord], deployments: Collection[str]
+) -> list[str]:
+    """Each resource holding a software deployment has its row, and each row its resource."""
+    holders = {
+        record.physical_id: record
+        for record in resources
+        if record.physical_id and record.provider_data.get(DEPLOYMENT_MARK)
+    }
+    problems = [
+        f"{_label(record)} holds software deployment {physical_id!r}, which is not stored"
+        for physical_id, record in holders.items()
+        if physical_id not in deployments
+    ]
+    problems += [
+        f"software deployment {deployment!r} belongs to no resource of the stack"
+        for deployment in sorted(set(deployments) - set(holders))
+    ]
     return problems

@@ -252,6 +252,9 @@ class ResourcePlugin(abc.ABC):
     replace_delete_first: ClassVar[bool] = False
     #: Keys of ``provider_data`` holding secrets: encrypted at rest, never logged or shown.
     secret_data_keys: ClassVar[frozenset[str]] = frozenset()
+    #: Resource actions during which signals are refused, as in Heat (a software
+    #: deployment takes the signal that completes its DELETE, so it lists none).
+    no_signal_actions: ClassVar[frozenset[str]] = frozenset({"DELETE"})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

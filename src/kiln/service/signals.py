@@ -19,6 +19,7 @@ from typing import Any
 from kiln.config import TemplateLimits
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.resource_steps import state_event
+from kiln.engine.software_config import software_config_clients
 from kiln.errors import KilnError
 from kiln.persistence.events import EventRepository
 from kiln.persistence.resources import ResourceRepository
@@ -30,6 +31,7 @@ from kiln.providers.errors import ProviderError
 from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.protocol import SignalRequest
 from kiln.providers.registry import PluginRegistry
+from kiln.providers.software_config import SOFTWARE_CONFIG_CLIENT
 from kiln.schema.properties import validate_properties
 
 #: How long a signal waits for another one to the same resource to be handled.
@@ -70,7 +72,7 @@ class SignalDelivery:
         plugin_class = self.plugins.get(record.type)
         if plugin_class is None:
             raise SignalRefused(f"Resource {record.name} of type {record.type} takes no signals.")
-        if record.physical_id is None or record.action is Action.DELETE:
+        if record.physical_id is None or record.action.value in plugin_class.no_signal_actions:
             raise SignalRefused(
                 f"Signal resource during {record.state} is not supported (resource {record.name})."
             )
@@ -102,7 +104,9 @@ class SignalDelivery:
             launch=self.launch,
             signal=self._signal_from_plugin(stack),
         )
-        context = ProviderContext.create(record.type, record.name, clients={STACKS_CLIENT: client})
+        configs = software_config_clients(self.stacks.database, stack)(record.name)
+        clients = {STACKS_CLIENT: client, SOFTWARE_CONFIG_CLIENT: configs}
+        context = ProviderContext.create(record.type, record.name, clients=clients)
         request = SignalRequest(
             name=record.name,
             physical_id=record.physical_id,

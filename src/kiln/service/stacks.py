@@ -19,6 +19,7 @@ from kiln.engine.observe import ResourceDrift, observe
 from kiln.engine.outputs import Output, stack_outputs
 from kiln.engine.resource_steps import state_event
 from kiln.engine.scope import live_records, recorded_scope
+from kiln.engine.software_config import software_config_clients
 from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
 from kiln.errors import EvaluationError, KilnError, TemplateError
@@ -36,6 +37,7 @@ from kiln.plan.steps import Plan
 from kiln.providers.context import ProviderContext
 from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.registry import PluginRegistry
+from kiln.providers.software_config import SOFTWARE_CONFIG_CLIENT
 from kiln.schema.values import Unknown
 from kiln.service.signals import SignalDelivery
 from kiln.template.functions.base import Resolver
@@ -261,6 +263,7 @@ class StackService:
         """Each live resource's real state against its record (secrets masked)."""
         stack = self.get(name_or_id)
         redactor = validate_stack(stack, self.plugins, self.limits).redactor
+        configs = software_config_clients(self.database, stack)
         found = []
         for record in self.resource_records(stack):
             drift = await observe(
@@ -269,7 +272,10 @@ class StackService:
                 lambda observed: ProviderContext.create(
                     observed.type,
                     observed.name,
-                    clients={STACKS_CLIENT: self._stack_client(stack, observed.name)},
+                    clients={
+                        STACKS_CLIENT: self._stack_client(stack, observed.name),
+                        SOFTWARE_CONFIG_CLIENT: configs(observed.name),
+                    },
                 ),
             )
             found.append(

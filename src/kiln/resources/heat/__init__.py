@@ -10,10 +10,14 @@ from kiln.providers.protocol import ResourcePlugin
 from kiln.providers.registry import PluginRegistry
 from kiln.resources.heat import (
     autoscaling,
+    cloud_config,
     delay,
+    deployment_group,
     group,
     none,
     random_string,
+    software_config,
+    software_deployment,
     stack,
     test_resource,
     value,
@@ -33,6 +37,16 @@ PLUGINS: tuple[type[ResourcePlugin], ...] = (
     wait_condition.WaitCondition,
     autoscaling.AutoScalingGroup,
     autoscaling.ScalingPolicy,
+    software_config.SoftwareConfig,
+    software_config.StructuredConfig,
+    cloud_config.CloudConfig,
+    cloud_config.MultipartMime,
+    software_deployment.SoftwareDeploymentPlugin,
+    software_deployment.StructuredDeploymentPlugin,
+    deployment_group.SoftwareDeploymentGroup,
+    deployment_group.StructuredDeploymentGroup,
+    deployment_group.SoftwareDeployments,
+    deployment_group.StructuredDeployments,
 )
 
 SCHEMAS = tuple(plugin.schema for plugin in PLUGINS)
