@@ -163,6 +163,14 @@ class KilnError(Exception):
     """Root of every error Kiln raises on purpose."""
 
 
+class NotFoundError(KilnError):
+    """What the request names does not exist (a stack, resource, snapshot, config)."""
+
+
+class ConflictError(KilnError):
+    """The request clashes with the current state (an operation in progress, a name taken)."""
+
+
 class DiagnosticError(KilnError):
     """Raised at a boundary when input is invalid; carries every problem found."""
 

@@ -23,6 +23,7 @@ from kiln.cli import (  # noqa: F401  (they add stack commands)
 from kiln.cli.files_map import gather_files
 from kiln.cli.output import print_diagnostics, print_functions
 from kiln.cli.parameters import parse_parameters
+from kiln.cli.serve import serve
 from kiln.cli.software import software
 from kiln.cli.stack import engine, stack
 from kiln.config import limits_from_environment
@@ -42,6 +43,7 @@ def main() -> None:
 main.add_command(stack)
 main.add_command(engine)
 main.add_command(software)
+main.add_command(serve)
 
 
 @main.group()

@@ -124,6 +124,18 @@ class Engine:
         self._children: dict[str, asyncio.Task[StackRecord | None]] = (
             {} if children is None else children
         )
+        #: The leases of the operations running now, and the engines of their nested
+        #: stacks: what :meth:`stop` winds down.
+        self._running: set[Cancellation] = set()
+        self._child_engines: list[Engine] = []
+
+    def stop(self) -> None:
+        """Wind down: each operation stops at its next wait, with the steps in flight
+        finished and recorded, and gives its lease back for another engine to resume."""
+        for cancellation in list(self._running):
+            cancellation.cancel()
+        for child in self._child_engines:
+            child.stop()
 
     async def run(self, stack_id: str) -> StackRecord | None:
         """Drive the stack's current operation to its end, resuming wherever it stands.
@@ -133,11 +145,13 @@ class Engine:
         if not self.locks.acquire(stack_id, self.engine_id, self.lease_seconds, _now()):
             return self.stacks.get(stack_id)
         cancellation = Cancellation(self.clock)
+        self._running.add(cancellation)
         heartbeat = asyncio.ensure_future(self._heartbeat(stack_id, cancellation))
         try:
             await self._run_locked(stack_id, cancellation)
         finally:
             heartbeat.cancel()
+            self._running.discard(cancellation)
             self.locks.release(stack_id, self.engine_id)
         if self._owns_children:
             await self._settle_children()
@@ -162,6 +176,7 @@ class Engine:
             limits=self.limits,
             children=self._children,
         )
+        self._child_engines.append(child)
         self._children[stack_id] = asyncio.ensure_future(child.run(stack_id))
 
     async def _settle_children(self) -> None:

@@ -6,14 +6,14 @@ Fenced writes that lose a race are not errors: they return ``False`` or
 
 from __future__ import annotations
 
-from kiln.errors import KilnError
+from kiln.errors import ConflictError, KilnError
 
 
 class PersistenceError(KilnError):
     """A stored-state request that cannot be carried out as asked."""
 
 
-class StackExists(PersistenceError):
+class StackExists(PersistenceError, ConflictError):
     """Stack names are unique per project among stacks that are not deleted."""
 
     def __init__(self, project_id: str, name: str) -> None:

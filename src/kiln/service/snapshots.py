@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiln.engine.validation import validate_stack
-from kiln.errors import KilnError
+from kiln.errors import KilnError, NotFoundError
 from kiln.persistence.snapshots import SnapshotRecord, SnapshotRepository
 from kiln.plan.state import Action, StackRecord, Status
 from kiln.providers.context import ProviderContext
@@ -29,7 +29,7 @@ from kiln.template.parameters import hidden_parameter_names
 DEFINITION = "definition"
 
 
-class SnapshotNotFound(KilnError):
+class SnapshotNotFound(NotFoundError):
     def __init__(self, snapshot: str) -> None:
         super().__init__(f"The Snapshot ({snapshot}) could not be found.")
 

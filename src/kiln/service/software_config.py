@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kiln.errors import KilnError
+from kiln.errors import KilnError, NotFoundError
 from kiln.persistence.database import Database
 from kiln.persistence.software_config import (
     SoftwareConfigRecord,
@@ -36,12 +36,12 @@ CONFIG_TYPE = "OS::Heat::SoftwareConfig"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class SoftwareConfigNotFound(KilnError):
+class SoftwareConfigNotFound(NotFoundError):
     def __init__(self, config_id: str) -> None:
         super().__init__(f"Software config with id {config_id} not found")
 
 
-class SoftwareDeploymentNotFound(KilnError):
+class SoftwareDeploymentNotFound(NotFoundError):
     def __init__(self, deployment_id: str) -> None:
         super().__init__(f"Deployment with id {deployment_id} not found")
 

@@ -22,8 +22,9 @@ from kiln.engine.scope import live_records, recorded_scope
 from kiln.engine.software_config import software_config_clients
 from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
-from kiln.errors import EvaluationError, KilnError, TemplateError
+from kiln.errors import ConflictError, EvaluationError, KilnError, NotFoundError, TemplateError
 from kiln.persistence.database import Database
+from kiln.persistence.errors import StackExists
 from kiln.persistence.events import EventDraft, EventRepository
 from kiln.persistence.listing import StackFilters
 from kiln.persistence.resources import ResourceRepository
@@ -46,12 +47,17 @@ from kiln.template.resource_registry import HOOK_TYPES
 from kiln.template.validate import ValidationResult
 
 
-class StackNotFoundError(KilnError):
+class StackNotFoundError(NotFoundError):
     def __init__(self, name_or_id: str) -> None:
         super().__init__(f"The Stack ({name_or_id}) could not be found.")
 
 
-class OperationInProgress(KilnError):
+class ResourceNotFoundError(NotFoundError):
+    def __init__(self, resource: str) -> None:
+        super().__init__(f"The Resource ({resource}) could not be found.")
+
+
+class OperationInProgress(ConflictError):
     """Heat's ``ActionInProgress``: one operation per stack at a time."""
 
     def __init__(self, stack: StackRecord) -> None:
@@ -182,6 +188,10 @@ class StackService:
         tags: Sequence[str] = (),
     ) -> StackRecord:
         stack_id = new_id()
+        existing = self.stacks.find(self.project_id, name)
+        if existing is not None and existing.name == name:
+            # As in Heat, a taken name is refused before the template is looked at.
+            raise StackExists(self.project_id, name)
         result = self._valid(name, definition, stack_id)
         hidden = hidden_parameter_names(result.declarations)
         record = StackRecord(
@@ -306,7 +316,7 @@ class StackService:
             raise OperationInProgress(stack)
         record = live_records(self.resources.by_stack(stack.id)).get(resource)
         if record is None:
-            raise KilnError(f"The Resource ({resource}) could not be found.")
+            raise ResourceNotFoundError(resource)
         status = Status.COMPLETE if reset else Status.FAILED
         reason = reason or ("state changed" if reset else "marked unhealthy")
         marked = record.evolve(action=Action.CHECK, status=status, status_reason=reason)
@@ -325,7 +335,7 @@ class StackService:
         result = validate_stack(stack, self.plugins, self.limits)
         template = result.template
         if template is None or resource not in template.resources:
-            raise KilnError(f"The Resource ({resource}) could not be found.")
+            raise ResourceNotFoundError(resource)
         scope = recorded_scope(result, self.resources.by_stack(stack.id), self.plugins)
         try:
             metadata = Resolver(scope, result.limits).resolve(template.resources[resource].metadata)
@@ -401,7 +411,7 @@ class StackService:
         stack = self.get(name_or_id)
         record = live_records(self.resources.by_stack(stack.id)).get(resource)
         if record is None:
-            raise KilnError(f"The Resource ({resource}) could not be found.")
+            raise ResourceNotFoundError(resource)
         delivery = SignalDelivery(
             self.stacks, self.resources, self.events, self.plugins, self.limits, self.launch
         )

@@ -1,0 +1,129 @@
+"""Errors as Heat's API returns them, with Kiln's located diagnostics inside.
+
+Heat's body is ``{"explanation", "code", "error": {"type", "message",
+"traceback"}, "title"}``; python-heatclient reads ``error.message`` and shows
+it. A template problem also carries ``error.diagnostics``: every problem with
+its code, path, line and column. Nothing here echoes request values back, so a
+hidden parameter sent in a bad request never appears in the answer.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiln.errors import ConflictError, DiagnosticError, KilnError, NotFoundError
+
+#: What Heat says of each status in ``explanation``.
+_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either "
+    "malformed or otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the "
+    "document you requested.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The request is larger than the server is willing or able to process.",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+}
+
+
+class ApiError(Exception):
+    """An error to answer with: the HTTP status, Heat's error type and a message."""
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        diagnostics: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        self.diagnostics = diagnostics
+
+
+def error_body(
+    status: int, error_type: str, message: str, diagnostics: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": error_type, "message": message, "traceback": None}
+    if diagnostics is not None:
+        error["diagnostics"] = diagnostics
+    return {
+        "explanation": _EXPLANATIONS.get(status, HTTPStatus(status).description),
+        "code": status,
+        "error": error,
+        "title": HTTPStatus(status).phrase,
+    }
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.status, error.error_type, error.message, error.diagnostics),
+        status_code=error.status,
+    )
+
+
+def from_kiln_error(error: KilnError) -> ApiError:
+    """The API error for a Kiln error, typed as Heat types the same condition."""
+    if isinstance(error, NotFoundError):
+        return ApiError(404, "EntityNotFound", str(error))
+    if isinstance(error, ConflictError):
+        kind = "StackExists" if type(error).__name__ == "StackExists" else "ActionInProgress"
+        return ApiError(409, kind, str(error))
+    if isinstance(error, DiagnosticError):
+        return ApiError(
+            400,
+            "StackValidationFailed",
+            str(error),
+            [diagnostic.to_dict() for diagnostic in error.diagnostics],
+        )
+    return ApiError(400, "Invalid", str(error))
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+        parts.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error the app raises becomes a Heat-shaped body."""
+
+    async def api_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ApiError)
+        return error_response(error)
+
+    async def kiln_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, KilnError)
+        return error_response(from_kiln_error(error))
+
+    async def validation_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return error_response(ApiError(400, "Invalid", _validation_message(error)))
+
+    async def http_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        status = error.status_code
+        message = str(error.detail) if error.detail else HTTPStatus(status).phrase
+        kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(status, HTTPStatus(status).phrase)
+        return error_response(ApiError(status, kind.replace(" ", ""), message))
+
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        return error_response(ApiError(500, "InternalError", "The server failed unexpectedly."))
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(KilnError, kiln_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,370 @@
+"""Heat's stack routes: list, create (and adopt), preview, show, update, delete, abandon,
+export, template, environment, files and outputs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from kiln.api import bodies
+from kiln.api.app import ServerState, server_state
+from kiln.api.errors import ApiError
+from kiln.api.preview_changes import created_resources, resource_changes
+from kiln.api.shapes import output_entry, stack_detail, stack_summary, stack_url
+from kiln.engine.validation import validate_stack
+from kiln.persistence.listing import StackFilters
+from kiln.plan.state import Action, StackRecord
+from kiln.service.preview import preview_update
+from kiln.service.stacks import StackNotFoundError, StackService
+from kiln.service.transfer import StackTransfer
+from kiln.template.source import parse_document
+
+router = APIRouter(prefix="/v1/{project_id}", tags=["stacks"])
+
+#: What may follow a stack's name alone; Heat redirects these to the stack's URL.
+LOOKUP_PATHS = frozenset({"resources", "events", "template", "actions", "environment", "files"})
+
+JsonBody = Annotated[dict[str, Any], Body(default_factory=dict)]
+State = Annotated[ServerState, Depends(server_state)]
+
+
+def service_for(state: ServerState, project_id: str) -> StackService:
+    return state.service(project_id)
+
+
+def identified(service: StackService, stack_name: str, stack_id: str) -> StackRecord:
+    """The stack a canonical URL names; its name and id must agree, as in Heat."""
+    stack = service.get(stack_id)
+    if stack.id != stack_id or stack_name not in (stack.name, stack.id):
+        raise StackNotFoundError(stack_name)
+    return stack
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url)
+
+
+def _tags_param(value: str | None) -> list[str]:
+    return [tag for tag in (value or "").split(",") if tag]
+
+
+def _bool_param(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off", ""):
+        return False
+    raise ApiError(
+        400,
+        "Invalid",
+        f"Unrecognized value '{value}' for '{name}', acceptable values are: 'true', 'false'",
+    )
+
+
+@router.get("/stacks", summary="List stacks")
+def list_stacks(
+    request: Request,
+    project_id: str,
+    state: State,
+    name: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    action: Annotated[list[str] | None, Query()] = None,
+    tags: str | None = None,
+    tags_any: str | None = None,
+    not_tags: str | None = None,
+    not_tags_any: str | None = None,
+    sort_keys: Annotated[list[str] | None, Query()] = None,
+    sort_dir: str | None = None,
+    limit: int | None = Query(default=None, ge=0),
+    marker: str | None = None,
+    show_deleted: str | None = None,
+    show_nested: str | None = None,
+    with_count: str | None = None,
+    global_tenant: str | None = None,
+) -> dict[str, Any]:
+    service = service_for(state, project_id)
+    filters = StackFilters(
+        names=name or (),
+        statuses=status or (),
+        actions=action or (),
+        tags=_tags_param(tags),
+        tags_any=_tags_param(tags_any),
+        not_tags=_tags_param(not_tags),
+        not_tags_any=_tags_param(not_tags_any),
+        show_deleted=_bool_param("show_deleted", show_deleted),
+        show_nested=_bool_param("show_nested", show_nested),
+    )
+    if _bool_param("global_tenant", global_tenant):
+        raise ApiError(403, "Forbidden", "Only an admin may list the stacks of every project.")
+    stacks = service.list_stacks(
+        filters, sort_keys=sort_keys or (), sort_dir=sort_dir, limit=limit, marker=marker
+    )
+    result: dict[str, Any] = {"stacks": [stack_summary(_base(request), s) for s in stacks]}
+    if _bool_param("with_count", with_count):
+        result["count"] = service.stacks.count(project_id, filters)
+    return result
+
+
+@router.post("/stacks", status_code=201, summary="Create (or adopt) a stack")
+def create_stack(request: Request, project_id: str, state: State, body: JsonBody) -> JSONResponse:
+    service = service_for(state, project_id)
+    name = body.get("stack_name")
+    if not isinstance(name, str) or not name:
+        raise ApiError(400, "Invalid", "No stack name specified")
+    if body.get("adopt_stack_data") is not None:
+        stack = _adopt(service, name, body)
+    else:
+        stack = service.create(
+            name,
+            bodies.definition(body),
+            timeout_mins=bodies.timeout_mins(body),
+            disable_rollback=bool(bodies.flag(body, "disable_rollback", True)),
+            tags=bodies.tags(body),
+        )
+    state.runner.launch(stack.id)
+    location = stack_url(_base(request), stack)
+    content = {"stack": {"id": stack.id, "links": [{"href": location, "rel": "self"}]}}
+    return JSONResponse(content, status_code=201, headers={"Location": location})
+
+
+def _adopt(service: StackService, name: str, body: dict[str, Any]) -> StackRecord:
+    import json
+
+    data = body["adopt_stack_data"]
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError as error:
+            raise ApiError(400, "Invalid", f"Invalid adopt data: {error}") from None
+    definition = bodies.definition({**body, "template": "-"}, template_required=False)
+    return StackTransfer(service).adopt(
+        name,
+        data,
+        environments=definition.environments,
+        parameters=definition.parameters,
+        timeout_mins=bodies.timeout_mins(body),
+        disable_rollback=bool(bodies.flag(body, "disable_rollback", True)),
+    )
+
+
+@router.post("/stacks/preview", summary="Preview a stack create")
+def preview_create(
+    request: Request, project_id: str, state: State, body: JsonBody
+) -> dict[str, Any]:
+    service = service_for(state, project_id)
+    name = body.get("stack_name")
+    if not isinstance(name, str) or not name:
+        raise ApiError(400, "Invalid", "No stack name specified")
+    definition = bodies.definition(body)
+    plan = service.preview(name, definition)
+    result = service.validate(name, definition)
+    template = result.template
+    description = template.description if template and isinstance(template.description, str) else ""
+    preview = StackRecord(id="None", name=name, project_id=project_id)
+    shown = stack_detail(
+        _base(request), preview, description=description, parameters={}, outputs=None
+    )
+    for key in ("stack_status", "stack_status_reason"):
+        shown.pop(key, None)
+    shown["resources"] = created_resources(plan)
+    return {"stack": shown}
+
+
+@router.get(
+    "/stacks/{stack_name}/{path}",
+    summary="Find a stack by name (redirect)",
+    status_code=302,
+    include_in_schema=False,
+)
+def lookup_or_show(
+    request: Request, project_id: str, stack_name: str, path: str, state: State
+) -> Response:
+    service = service_for(state, project_id)
+    if path in LOOKUP_PATHS:
+        return _redirect(request, service.get(stack_name), path)
+    return _show(request, service, stack_name, path)
+
+
+@router.get("/stacks/{stack_name}", summary="Find a stack by name (redirect)", status_code=302)
+def lookup(request: Request, project_id: str, stack_name: str, state: State) -> Response:
+    return _redirect(request, service_for(state, project_id).get(stack_name), "")
+
+
+def _redirect(request: Request, stack: StackRecord, path: str) -> RedirectResponse:
+    location = stack_url(_base(request), stack) + (f"/{path}" if path else "")
+    if request.url.query:
+        location += f"?{request.url.query}"
+    return RedirectResponse(location, status_code=302)
+
+
+def _show(request: Request, service: StackService, stack_name: str, stack_id: str) -> Response:
+    stack = identified(service, stack_name, stack_id)
+    result = validate_stack(stack, service.plugins, service.limits)
+    template = result.template
+    description = template.description if template and isinstance(template.description, str) else ""
+    deleted = stack.action is Action.DELETE and stack.status.value == "COMPLETE"
+    outputs = None if deleted or stack.status.value == "IN_PROGRESS" else service.outputs(stack)
+    shown = stack_detail(
+        _base(request),
+        stack,
+        description=description,
+        parameters=service.shown_parameters(stack),
+        outputs=outputs,
+    )
+    return JSONResponse({"stack": shown})
+
+
+@router.put("/stacks/{stack_name}/{stack_id}", status_code=202, summary="Update a stack")
+def update_stack(
+    project_id: str, stack_name: str, stack_id: str, state: State, body: JsonBody
+) -> Response:
+    return _update(state, project_id, stack_name, stack_id, body, existing=False)
+
+
+@router.patch("/stacks/{stack_name}/{stack_id}", status_code=202, summary="Update a stack (patch)")
+def patch_stack(
+    project_id: str, stack_name: str, stack_id: str, state: State, body: JsonBody
+) -> Response:
+    return _update(state, project_id, stack_name, stack_id, body, existing=True)
+
+
+def _update(
+    state: ServerState,
+    project_id: str,
+    stack_name: str,
+    stack_id: str,
+    body: dict[str, Any],
+    *,
+    existing: bool,
+) -> Response:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    definition = bodies.definition(body, template_required=not existing)
+    rollback = bodies.flag(body, "disable_rollback")
+    clear = body.get("clear_parameters") or []
+    if not isinstance(clear, list):
+        raise ApiError(400, "Invalid", "clear_parameters must be a list of names.")
+    updated = service.update(
+        stack.id,
+        definition,
+        existing=existing,
+        clear_parameters=[str(name) for name in clear],
+        timeout_mins=bodies.timeout_mins(body),
+        disable_rollback=rollback,
+        converge=bool(bodies.flag(body, "converge", False)),
+    )
+    state.runner.launch(updated.id)
+    return Response(status_code=202)
+
+
+@router.put("/stacks/{stack_name}/{stack_id}/preview", summary="Preview a stack update")
+def preview_update_put(
+    project_id: str,
+    stack_name: str,
+    stack_id: str,
+    state: State,
+    body: JsonBody,
+    show_nested: str | None = None,
+) -> dict[str, Any]:
+    return _preview_update(state, project_id, stack_name, stack_id, body, False, show_nested)
+
+
+@router.patch("/stacks/{stack_name}/{stack_id}/preview", summary="Preview a stack update (patch)")
+def preview_update_patch(
+    project_id: str,
+    stack_name: str,
+    stack_id: str,
+    state: State,
+    body: JsonBody,
+    show_nested: str | None = None,
+) -> dict[str, Any]:
+    return _preview_update(state, project_id, stack_name, stack_id, body, True, show_nested)
+
+
+def _preview_update(
+    state: ServerState,
+    project_id: str,
+    stack_name: str,
+    stack_id: str,
+    body: dict[str, Any],
+    existing: bool,
+    show_nested: str | None,
+) -> dict[str, Any]:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    clear = [str(name) for name in body.get("clear_parameters") or []]
+    definition = service.merged_definition(
+        stack, bodies.definition(body, template_required=not existing), existing, clear
+    )
+    depth = None if _bool_param("show_nested", show_nested) else 0
+    previews = preview_update(service, stack, definition, depth)
+    return {"resource_changes": resource_changes(previews)}
+
+
+@router.delete("/stacks/{stack_name}/{stack_id}", status_code=204, summary="Delete a stack")
+def delete_stack(project_id: str, stack_name: str, stack_id: str, state: State) -> Response:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    deleting = service.delete(stack.id)
+    state.runner.launch(deleting.id)
+    return Response(status_code=204)
+
+
+@router.delete("/stacks/{stack_name}/{stack_id}/abandon", summary="Abandon a stack")
+def abandon_stack(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    return StackTransfer(service).abandon(stack.id)
+
+
+@router.get("/stacks/{stack_name}/{stack_id}/export", summary="Export a stack's data")
+def export_stack(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+    service = service_for(state, project_id)
+    return StackTransfer(service).export(identified(service, stack_name, stack_id).id)
+
+
+@router.get("/stacks/{stack_name}/{stack_id}/template", summary="A stack's template")
+def stack_template(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    return parse_document(stack.template, "template").data
+
+
+@router.get("/stacks/{stack_name}/{stack_id}/environment", summary="A stack's environment")
+def stack_environment(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+    service = service_for(state, project_id)
+    return service.environment(identified(service, stack_name, stack_id).id)
+
+
+@router.get("/stacks/{stack_name}/{stack_id}/files", summary="A stack's files")
+def stack_files(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+    service = service_for(state, project_id)
+    return dict(identified(service, stack_name, stack_id).files)
+
+
+@router.get("/stacks/{stack_name}/{stack_id}/outputs", summary="List a stack's outputs")
+def list_outputs(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    outputs = service.outputs(stack)
+    return {
+        "outputs": [
+            {"output_key": output.key, "description": output.description} for output in outputs
+        ]
+    }
+
+
+@router.get("/stacks/{stack_name}/{stack_id}/outputs/{output_key}", summary="Show a stack's output")
+def show_output(
+    project_id: str, stack_name: str, stack_id: str, output_key: str, state: State
+) -> Any:
+    service = service_for(state, project_id)
+    stack = identified(service, stack_name, stack_id)
+    for output in service.outputs(stack):
+        if output.key == output_key:
+            return {"output": output_entry(output)}
+    raise ApiError(404, "NotFound", f"Specified output key {output_key} not found.")
