@@ -21,12 +21,14 @@ from kiln.service.stacks import StackService
 
 
 class Bench:
-    def __init__(self, directory: Path, limits: TemplateLimits) -> None:
+    def __init__(
+        self, directory: Path, limits: TemplateLimits, secret_key: bytes | None = None
+    ) -> None:
         self.limits = limits
         self.database = Database.open(f"sqlite:///{directory / 'bench.db'}")
         self.database.migrate()
         self.plugins = load_plugin_registry()
-        self.secrets = SecretBox(SecretBox.generate_key())
+        self.secrets = SecretBox(secret_key or SecretBox.generate_key())
         self.service = StackService(self.database, self.plugins, self.secrets, limits=limits)
 
     def run(self, stack: StackRecord) -> tuple[float, StackRecord]:

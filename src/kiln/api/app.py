@@ -118,9 +118,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     install_error_handlers(app)
     _install_body_limit(app, settings.max_body_bytes)
-    from kiln.api import info, stacks
+    from kiln.api import info, stacks, streaming
 
     app.include_router(info.router)
+    # Before the routes whose paths it would otherwise match.
+    app.include_router(streaming.router)
     app.include_router(stacks.router)
     return app
 
