@@ -9,11 +9,18 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+#: A template for a nested stack of one resource (``inner``).
+CHILD = {
+    "heat_template_version": "2018-08-31",
+    "resources": {"inner": {"type": "OS::Heat::None"}},
+}
 
 #: The code these tests belong to, put first on the server's path.
 SOURCE = Path(__file__).resolve().parents[2] / "src"
@@ -31,6 +38,7 @@ class Server:
 
     home: Path
     auth: str = "none"
+    log_level: str = "warning"
     environ: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
@@ -56,7 +64,7 @@ class Server:
                 "--auth",
                 self.auth,
                 "--log-level",
-                "warning",
+                self.log_level,
             ],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -129,6 +137,13 @@ class Api:
         stack: dict[str, Any] = shown.json()["stack"]
         return stack
 
+    def created(self, name: str, template: Any, **extra: Any) -> str:
+        """Create a stack, wait until its create is over, and give its path ``/stacks/NAME/ID``."""
+        answer = self.post("/stacks", {"stack_name": name, "template": template, **extra})
+        assert answer.status_code == 201, answer.text
+        self.wait(name)
+        return f"/stacks/{name}/{answer.json()['stack']['id']}"
+
     def wait(self, name: str, timeout: float = 30) -> dict[str, Any]:
         """The stack once its operation is over."""
         deadline = time.monotonic() + timeout
@@ -138,3 +153,24 @@ class Api:
                 return stack
             assert time.monotonic() < deadline, f"{name} still {stack['stack_status']}"
             time.sleep(0.05)
+
+
+def until(check: Callable[[], Any], timeout: float = 30) -> Any:
+    """Ask ``check`` again and again until it gives something true, and give that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def error_of(answer: httpx.Response, status: int) -> dict[str, Any]:
+    """The ``error`` of a Heat-shaped error answer with this status."""
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["code"] == status and set(body) == {"explanation", "code", "error", "title"}
+    error: dict[str, Any] = body["error"]
+    assert isinstance(error["message"], str) and error["traceback"] is None
+    return error

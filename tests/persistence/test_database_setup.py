@@ -33,15 +33,19 @@ from kiln.plan.state import StackRecord
 
 TABLES = [
     "alembic_version",
+    "api_tokens",
     "events",
+    "projects",
     "resource_signals",
     "resources",
+    "role_assignments",
     "software_configs",
     "software_deployments",
     "stack_locks",
     "stack_snapshots",
     "stack_tags",
     "stacks",
+    "users",
 ]
 
 

@@ -118,12 +118,31 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     install_error_handlers(app)
     _install_body_limit(app, settings.max_body_bytes)
-    from kiln.api import info, stacks, streaming
+    from kiln.api.auth import install_auth
+
+    install_auth(app)
+    from kiln.api import (
+        actions,
+        events,
+        info,
+        resources,
+        snapshots,
+        software,
+        stacks,
+        streaming,
+        templates,
+    )
 
     app.include_router(info.router)
     # Before the routes whose paths it would otherwise match.
     app.include_router(streaming.router)
     app.include_router(stacks.router)
+    app.include_router(resources.router)
+    app.include_router(events.router)
+    app.include_router(actions.router)
+    app.include_router(snapshots.router)
+    app.include_router(templates.router)
+    app.include_router(software.router)
     return app
 
 

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from kiln.engine.outputs import Output
+from kiln.persistence.snapshots import SnapshotRecord
 from kiln.plan.state import EventRecord, ResourceRecord, StackRecord
+from kiln.service.snapshots import shown as shown_snapshot
 
 #: Heat's timestamps: ISO 8601, seconds, UTC, with a Z.
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -100,15 +102,22 @@ def _text(value: Any) -> str:
 
 
 def resource_entry(
-    base_url: str, stack: StackRecord, record: ResourceRecord, required_by: list[str]
+    base_url: str,
+    stack: StackRecord,
+    record: ResourceRecord,
+    required_by: list[str],
+    nested: StackRecord | None = None,
 ) -> dict[str, Any]:
-    """A resource as Heat's resource list and show give it."""
+    """A resource as Heat's resource list and show give it; ``nested`` is the stack
+    the resource stands for, if any, and a nested stack's resources name their parent."""
     resource_url = f"{stack_url(base_url, stack)}/resources/{record.name}"
     links = [
         {"href": resource_url, "rel": "self"},
         {"href": stack_url(base_url, stack), "rel": "stack"},
     ]
-    return {
+    if nested is not None:
+        links.append({"href": stack_url(base_url, nested), "rel": "nested"})
+    entry: dict[str, Any] = {
         "resource_name": record.name,
         "logical_resource_id": record.name,
         "physical_resource_id": record.physical_id or "",
@@ -120,22 +129,38 @@ def resource_entry(
         "required_by": required_by,
         "links": links,
     }
+    if stack.parent_resource:
+        entry["parent_resource"] = stack.parent_resource
+    return entry
 
 
-def event_entry(base_url: str, stack: StackRecord, event: EventRecord) -> dict[str, Any]:
-    """An event as Heat's event list gives it."""
+def event_entry(
+    base_url: str, stack: StackRecord, event: EventRecord, root: StackRecord | None = None
+) -> dict[str, Any]:
+    """An event as Heat's event list and show give it; ``root`` is the stack whose
+    nested stacks were listed too (Heat's ``root_stack`` link)."""
     resource_url = f"{stack_url(base_url, stack)}/resources/{event.resource_name}"
+    links = [
+        {"href": f"{resource_url}/events/{event.id}", "rel": "self"},
+        {"href": resource_url, "rel": "resource"},
+        {"href": stack_url(base_url, stack), "rel": "stack"},
+    ]
+    if root is not None:
+        links.append({"href": stack_url(base_url, root), "rel": "root_stack"})
     return {
         "id": event.id,
         "event_time": iso_time(event.created_at),
         "resource_name": event.resource_name,
         "logical_resource_id": event.resource_name,
         "physical_resource_id": event.physical_id or "",
+        "resource_type": event.resource_type,
         "resource_status": f"{event.action}_{event.status}",
         "resource_status_reason": event.status_reason,
-        "links": [
-            {"href": f"{resource_url}/events/{event.id}", "rel": "self"},
-            {"href": resource_url, "rel": "resource"},
-            {"href": stack_url(base_url, stack), "rel": "stack"},
-        ],
+        "links": links,
     }
+
+
+def snapshot_entry(snapshot: SnapshotRecord) -> dict[str, Any]:
+    """A snapshot as Heat's snapshot create, list and show give it."""
+    shown = shown_snapshot(snapshot)
+    return {**shown, "action": "SNAPSHOT", "creation_time": iso_time(snapshot.created_at)}

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from kiln.api import bodies
 from kiln.api.app import ServerState, server_state
+from kiln.api.auth import Caller, caller
 from kiln.api.errors import ApiError
 from kiln.api.preview_changes import created_resources, resource_changes
 from kiln.api.shapes import output_entry, stack_detail, stack_summary, stack_url
@@ -70,6 +71,7 @@ def list_stacks(
     request: Request,
     project_id: str,
     state: State,
+    calling: Annotated[Caller, Depends(caller)],
     name: Annotated[list[str] | None, Query()] = None,
     status: Annotated[list[str] | None, Query()] = None,
     action: Annotated[list[str] | None, Query()] = None,
@@ -98,14 +100,24 @@ def list_stacks(
         show_deleted=_bool_param("show_deleted", show_deleted),
         show_nested=_bool_param("show_nested", show_nested),
     )
-    if _bool_param("global_tenant", global_tenant):
+    every_project = _bool_param("global_tenant", global_tenant)
+    if every_project and not calling.is_admin:
         raise ApiError(403, "Forbidden", "Only an admin may list the stacks of every project.")
     stacks = service.list_stacks(
-        filters, sort_keys=sort_keys or (), sort_dir=sort_dir, limit=limit, marker=marker
+        filters,
+        every_project=every_project,
+        sort_keys=sort_keys or (),
+        sort_dir=sort_dir,
+        limit=limit,
+        marker=marker,
     )
-    result: dict[str, Any] = {"stacks": [stack_summary(_base(request), s) for s in stacks]}
+    result: dict[str, Any] = {
+        "stacks": [
+            stack_summary(_base(request), s, include_project=calling.is_admin) for s in stacks
+        ]
+    }
     if _bool_param("with_count", with_count):
-        result["count"] = service.stacks.count(project_id, filters)
+        result["count"] = service.stacks.count(None if every_project else project_id, filters)
     return result
 
 

@@ -21,6 +21,7 @@ from kiln.cli import (  # noqa: F401  (they add stack commands)
     stack_transfer,
 )
 from kiln.cli.files_map import gather_files
+from kiln.cli.identity import add_identity_commands
 from kiln.cli.output import print_diagnostics, print_functions
 from kiln.cli.parameters import parse_parameters
 from kiln.cli.serve import serve
@@ -44,6 +45,7 @@ main.add_command(stack)
 main.add_command(engine)
 main.add_command(software)
 main.add_command(serve)
+add_identity_commands(main)
 
 
 @main.group()

@@ -86,9 +86,11 @@ class ListRequest:
     marker: str | None = None
 
 
-def stack_query(project_id: str, filters: StackFilters) -> Select[Any]:
-    """Stacks of ``project_id`` matching ``filters``, unordered."""
-    query = select(StackRow).where(StackRow.project_id == project_id)
+def stack_query(project_id: str | None, filters: StackFilters) -> Select[Any]:
+    """Stacks of ``project_id`` (of every project for None) matching ``filters``, unordered."""
+    query = select(StackRow)
+    if project_id is not None:
+        query = query.where(StackRow.project_id == project_id)
     if not filters.show_deleted:
         query = query.where(StackRow.deleted_at.is_(None))
     if not filters.show_nested:
@@ -106,7 +108,7 @@ def stack_query(project_id: str, filters: StackFilters) -> Select[Any]:
     return query
 
 
-def page(session: Session, project_id: str, request: ListRequest) -> list[StackRow]:
+def page(session: Session, project_id: str | None, request: ListRequest) -> list[StackRow]:
     """One page of rows for ``request``."""
     if request.limit is not None and request.limit < 0:
         raise InvalidListRequest(f"limit must not be negative, not {request.limit}")
@@ -197,13 +199,15 @@ def _sort_expression(key: SortKey) -> SQLColumnExpression[Any]:
 
 def _after_marker(
     session: Session,
-    project_id: str,
+    project_id: str | None,
     marker: str,
     order: list[SQLColumnExpression[Any]],
     direction: SortDirection,
 ) -> ColumnElement[bool] | None:
     """Rows strictly after the marker row in ``order``; None when there is no such marker."""
-    marker_query = select(*order).where(StackRow.id == marker, StackRow.project_id == project_id)
+    marker_query = select(*order).where(StackRow.id == marker)
+    if project_id is not None:
+        marker_query = marker_query.where(StackRow.project_id == project_id)
     values = session.execute(marker_query).first()
     if values is None:
         return None

@@ -274,3 +274,61 @@ class SoftwareDeploymentRow(Base):
     output_values: Mapped[dict[str, Any]] = mapped_column(json_document())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ProjectRow(Base):
+    """A project (Heat's tenant): what ``/v1/{project_id}`` names in the API."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[str] = mapped_column(identifier(NAME_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[str] = mapped_column(identifier(NAME_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(identifier(NAME_LENGTH))
+
+
+class RoleAssignmentRow(Base):
+    """A role (admin, member or reader) a user holds on a project."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (Index(None, "project_id"),)
+
+    user_id: Mapped[str] = mapped_column(
+        identifier(NAME_LENGTH), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[str] = mapped_column(
+        identifier(NAME_LENGTH), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(STATE_LENGTH), primary_key=True)
+
+
+#: A SHA-256 digest in hexadecimal.
+HASH_LENGTH = 64
+
+
+class ApiTokenRow(Base):
+    """An API token: whose, for which project, with which role; only a hash of its secret."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "user_id"), Index(None, "project_id"))
+
+    id: Mapped[str] = mapped_column(identifier(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        identifier(NAME_LENGTH), ForeignKey("users.id", ondelete="CASCADE")
+    )
+    project_id: Mapped[str] = mapped_column(
+        identifier(NAME_LENGTH), ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    role: Mapped[str] = mapped_column(String(STATE_LENGTH))
+    #: SHA-256 of the secret, as 64 hexadecimal digits; the secret itself is never stored.
+    secret_hash: Mapped[str] = mapped_column(identifier(HASH_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean)

@@ -163,7 +163,7 @@ class StackRepository:
 
     def list(
         self,
-        project_id: str,
+        project_id: str | None,
         filters: StackFilters = NO_FILTERS,
         *,
         sort_keys: Sequence[str] = (),
@@ -171,13 +171,13 @@ class StackRepository:
         limit: int | None = None,
         marker: str | None = None,
     ) -> builtins.list[StackRecord]:
-        """One page of the project's stacks, as Heat's stack list returns them."""
+        """One page of the project's stacks (every project's for None), as Heat lists them."""
         request = ListRequest(filters, sort_keys, sort_dir, limit, marker)
         return self.database.read(
             lambda session: self._records(session, page(session, project_id, request))
         )
 
-    def count(self, project_id: str, filters: StackFilters = NO_FILTERS) -> int:
+    def count(self, project_id: str | None, filters: StackFilters = NO_FILTERS) -> int:
         query = select(func.count()).select_from(stack_query(project_id, filters).subquery())
         return int(self.database.read(lambda session: session.scalar(query)) or 0)
 

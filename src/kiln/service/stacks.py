@@ -8,7 +8,7 @@ process or another. That split is what lets a dead process's work be resumed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,15 +36,18 @@ from kiln.plan.planner import plan_changes
 from kiln.plan.state import Action, EventRecord, ResourceRecord, StackRecord, Status, new_id
 from kiln.plan.steps import Plan
 from kiln.providers.context import ProviderContext
+from kiln.providers.errors import ProviderError
 from kiln.providers.nested import STACKS_CLIENT
+from kiln.providers.protocol import AttributeRequest
 from kiln.providers.registry import PluginRegistry
 from kiln.providers.software_config import SOFTWARE_CONFIG_CLIENT
+from kiln.schema.properties import validate_properties
 from kiln.schema.values import Unknown
 from kiln.service.signals import SignalDelivery
 from kiln.template.functions.base import Resolver
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
 from kiln.template.resource_registry import HOOK_TYPES
-from kiln.template.validate import ValidationResult
+from kiln.template.validate import SourceText, ValidationResult, validate_template
 
 
 class StackNotFoundError(NotFoundError):
@@ -103,8 +106,12 @@ class StackService:
             raise StackNotFoundError(name_or_id)
         return stack
 
-    def list_stacks(self, filters: StackFilters | None = None, **options: Any) -> list[StackRecord]:
-        return self.stacks.list(self.project_id, filters or StackFilters(), **options)
+    def list_stacks(
+        self, filters: StackFilters | None = None, *, every_project: bool = False, **options: Any
+    ) -> list[StackRecord]:
+        """The project's stacks, or every project's (for an admin's ``global_tenant``)."""
+        project_id = None if every_project else self.project_id
+        return self.stacks.list(project_id, filters or StackFilters(), **options)
 
     def resource_records(self, stack: StackRecord) -> list[ResourceRecord]:
         return sorted(
@@ -149,6 +156,17 @@ class StackService:
         return {name: value for name, value in shown.items() if not isinstance(value, Unknown)}
 
     # -- starting operations ----------------------------------------------------
+
+    def check_template(self, definition: StackDefinition) -> ValidationResult:
+        """Heat's template validate: every problem; parameter values are not required."""
+        return validate_template(
+            SourceText("template", definition.template),
+            registry=self.plugins.schemas(),
+            environments=[SourceText(name, text) for name, text in definition.environments],
+            parameters=definition.parameters,
+            files=definition.files,
+            limits=self.limits,
+        )
 
     def validate(
         self, stack_name: str, definition: StackDefinition, stack_id: str = ""
@@ -273,20 +291,10 @@ class StackService:
         """Each live resource's real state against its record (secrets masked)."""
         stack = self.get(name_or_id)
         redactor = validate_stack(stack, self.plugins, self.limits).redactor
-        configs = software_config_clients(self.database, stack)
         found = []
         for record in self.resource_records(stack):
             drift = await observe(
-                record,
-                self.plugins,
-                lambda observed: ProviderContext.create(
-                    observed.type,
-                    observed.name,
-                    clients={
-                        STACKS_CLIENT: self._stack_client(stack, observed.name),
-                        SOFTWARE_CONFIG_CLIENT: configs(observed.name),
-                    },
-                ),
+                record, self.plugins, lambda observed: self._provider_context(stack, observed)
             )
             found.append(
                 replace(
@@ -300,6 +308,57 @@ class StackService:
                 )
             )
         return found
+
+    def _provider_context(self, stack: StackRecord, record: ResourceRecord) -> ProviderContext:
+        configs = software_config_clients(self.database, stack)
+        return ProviderContext.create(
+            record.type,
+            record.name,
+            clients={
+                STACKS_CLIENT: self._stack_client(stack, record.name),
+                SOFTWARE_CONFIG_CLIENT: configs(record.name),
+            },
+        )
+
+    async def resource_attributes(
+        self, stack: StackRecord, record: ResourceRecord, names: Collection[str] = ()
+    ) -> dict[str, Any]:
+        """Heat's resource show: every attribute of the type (and ``names``), read live.
+
+        Recorded values stand in for those the plugin cannot give; hidden
+        parameter values are masked.
+        """
+        values: dict[str, Any] = dict(record.attributes)
+        plugin_class = self.plugins.get(record.type)
+        if plugin_class is not None and record.physical_id is not None:
+            plugin = plugin_class()
+            properties, _ = validate_properties(
+                plugin.schema, dict(record.properties), self.plugins.schemas()
+            )
+            request = AttributeRequest(
+                name=record.name,
+                physical_id=record.physical_id,
+                properties=properties,
+                names=frozenset(plugin.schema.attributes) | frozenset(names),
+                provider_data=record.provider_data,
+            )
+            try:
+                fetched = await plugin.attributes(self._provider_context(stack, record), request)
+            except (ProviderError, KilnError):
+                fetched = {}
+            values.update({k: v for k, v in fetched.items() if v is not None or k not in values})
+        redactor = validate_stack(stack, self.plugins, self.limits).redactor
+        return redactor.value(values)  # type: ignore[no-any-return]
+
+    def resource_description(self, stack: StackRecord, resource: str) -> str:
+        """The ``description`` the template gives the resource ("" when none)."""
+        template = validate_stack(stack, self.plugins, self.limits).template
+        if template is None or resource not in template.resources:
+            return ""
+        section = template.document.data.get(template.key("resources"))
+        body = section.get(resource) if isinstance(section, Mapping) else None
+        text = body.get(template.key("description")) if isinstance(body, Mapping) else None
+        return text if isinstance(text, str) else ""
 
     def _stack_client(self, stack: StackRecord, resource: str) -> NestedStackClient:
         return NestedStackClient(
@@ -369,6 +428,9 @@ class StackService:
     def clear_hooks(self, name_or_id: str, resource: str, hooks: Sequence[str]) -> None:
         """Heat's ``hook clear``: let a resource paused at these hooks go on."""
         stack = self.get(name_or_id)
+        template = validate_stack(stack, self.plugins, self.limits).template
+        if template is not None and resource not in template.resources:
+            raise ResourceNotFoundError(resource)
         signals = SignalRepository(self.database)
         for hook in hooks:
             if hook not in HOOK_TYPES:
