@@ -303,9 +303,17 @@ class _Ordering:
                     keys.add(StepKey(other))
                 elif decision.operation is Operation.CREATE_REPLACEMENT:
                     keys.add(StepKey(other, Phase.OLD))
+                elif decision.operation is Operation.RESTORE:
+                    # A rolled-back incarnation still refers to it until it is deleted.
+                    keys.add(StepKey(other, Phase.OLD, record.id))
                 elif wanted_too and decision.operation in (Operation.SAME, Operation.UPDATE):
                     # It still records the dependency until its own step has run.
                     keys.add(StepKey(other))
+        for record in self.superseded:
+            restored = any(d.restore_id == record.id for d in self.decisions.values())
+            if name in record.depends_on and record.name != name and not restored:
+                # An incarnation an earlier operation left: it is deleted first.
+                keys.add(StepKey(record.name, Phase.OLD, record.id))
         return frozenset(keys)
 
     def _record_id(self, name: str) -> str | None:

@@ -277,6 +277,24 @@ def test_rollback_restores_the_replaced_incarnation() -> None:
     assert plan.steps[StepKey("pw", Phase.OLD, "new")].record_id == "new"
 
 
+def test_a_resource_removed_in_a_rollback_waits_for_the_rolled_back_incarnation() -> None:
+    """The new incarnation being rolled back still depends on ``f``: ``f`` goes after it."""
+    old = replace(have("a", "OS::Heat::None"), id="old", replaced_by="new")
+    new = replace(
+        have("a", "OS::Heat::TestResource", fail=True),
+        id="new",
+        replaces="old",
+        generation=1,
+        depends_on=frozenset({"f"}),
+    )
+    wanted = [want("a", "OS::Heat::None")]
+    plan, diagnostics = plan_changes(wanted, [old, new, have("f", "OS::Heat::None")])
+    assert diagnostics == []
+    delete_f = plan.steps[StepKey("f")]
+    assert delete_f.operation is Operation.DELETE
+    assert StepKey("a", Phase.OLD, "new") in delete_f.requires
+
+
 def test_a_failed_nested_stack_is_updated_in_place_not_replaced() -> None:
     nested = ResourceSchema("Test::Nested", accepts_any_properties=True, replace_when_failed=False)
     wanted = DesiredResource("child", "Test::Nested", {"size": 1}, schema=nested)
