@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from kiln import __version__
-from kiln.api.errors import install_error_handlers
+from kiln.api.errors import ERROR_RESPONSES, install_error_handlers
 from kiln.api.runner import EngineRunner
 from kiln.config import TemplateLimits, limits_from_environment
 from kiln.engine.operation import Engine
@@ -115,6 +115,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         version=__version__,
         description="OpenStack Heat's Orchestration API v1, served by Kiln.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
     _install_body_limit(app, settings.max_body_bytes)

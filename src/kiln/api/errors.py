@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiln.errors import ConflictError, DiagnosticError, KilnError, NotFoundError
@@ -31,6 +32,30 @@ _EXPLANATIONS = {
     409: "There was a conflict when trying to complete your request.",
     413: "The request is larger than the server is willing or able to process.",
     500: "The server has either erred or is incapable of performing the requested operation.",
+}
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    traceback: None = None
+    #: Kiln's located diagnostics, for a template or parameter problem.
+    diagnostics: list[dict[str, Any]] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Heat's error body."""
+
+    explanation: str
+    code: int
+    error: ErrorDetail
+    title: str
+
+
+#: The errors any route may answer with, for the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
+    for status in (400, 401, 403, 404, 405, 409, 413, 500)
 }
 
 
@@ -65,10 +90,11 @@ def error_body(
     }
 
 
-def error_response(error: ApiError) -> JSONResponse:
+def error_response(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         error_body(error.status, error.error_type, error.message, error.diagnostics),
         status_code=error.status,
+        headers=headers,
     )
 
 
@@ -117,7 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
         status = error.status_code
         message = str(error.detail) if error.detail else HTTPStatus(status).phrase
         kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(status, HTTPStatus(status).phrase)
-        return error_response(ApiError(status, kind.replace(" ", ""), message))
+        # A 405 keeps Starlette's ``Allow`` header (RFC 9110 requires it).
+        headers = dict(error.headers) if error.headers else None
+        return error_response(ApiError(status, kind.replace(" ", ""), message), headers)
 
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
         return error_response(ApiError(500, "InternalError", "The server failed unexpectedly."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ class Output:
 
 def stack_outputs(
     stack: StackRecord,
-    records: Iterable[ResourceRecord],
+    records: Iterable[ResourceRecord] | Callable[[], Iterable[ResourceRecord]],
     plugins: PluginRegistry,
     limits: TemplateLimits | None = None,
     *,
@@ -40,9 +40,10 @@ def stack_outputs(
     """
     result = validate_stack(stack, plugins, limits)
     template = result.template
-    if template is None:
+    if template is None or not template.outputs:
         return []
-    scope = recorded_scope(result, records, plugins)
+    # Records are read only when there are outputs to resolve (a large stack's are many).
+    scope = recorded_scope(result, records() if callable(records) else records, plugins)
     resolver = Resolver(scope, result.limits)
     outputs: list[Output] = []
     for key, declaration in template.outputs.items():

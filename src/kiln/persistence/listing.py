@@ -108,8 +108,38 @@ def stack_query(project_id: str | None, filters: StackFilters) -> Select[Any]:
     return query
 
 
+#: What a stack list shows: the definition columns (templates, files, ...) stay unread.
+SUMMARY_COLUMNS = (
+    StackRow.id,
+    StackRow.project_id,
+    StackRow.name,
+    StackRow.action,
+    StackRow.status,
+    StackRow.status_reason,
+    StackRow.timeout_mins,
+    StackRow.disable_rollback,
+    StackRow.parent_id,
+    StackRow.parent_resource,
+    StackRow.nesting_depth,
+    StackRow.created_at,
+    StackRow.updated_at,
+    StackRow.deleted_at,
+)
+
+
 def page(session: Session, project_id: str | None, request: ListRequest) -> list[StackRow]:
     """One page of rows for ``request``."""
+    return list(session.scalars(_page_query(session, project_id, request)))
+
+
+def summary_page(session: Session, project_id: str | None, request: ListRequest) -> list[Any]:
+    """One page for ``request`` as plain rows of :data:`SUMMARY_COLUMNS` (no ORM objects:
+    a list of a thousand stacks is read in a few milliseconds)."""
+    query = _page_query(session, project_id, request).with_only_columns(*SUMMARY_COLUMNS)
+    return list(session.execute(query).all())
+
+
+def _page_query(session: Session, project_id: str | None, request: ListRequest) -> Select[Any]:
     if request.limit is not None and request.limit < 0:
         raise InvalidListRequest(f"limit must not be negative, not {request.limit}")
     keys = _sort_keys(request.sort_keys)
@@ -124,7 +154,7 @@ def page(session: Session, project_id: str | None, request: ListRequest) -> list
     query = query.order_by(*(item.asc() if ascending else item.desc() for item in order))
     if request.limit is not None:
         query = query.limit(request.limit)
-    return list(session.scalars(query))
+    return query
 
 
 def _as_values(wanted: Collection[str]) -> list[str]:

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 from kiln.persistence.database import Clock, Database, utc_now
 from kiln.persistence.errors import DuplicateRecord, StackExists, StackNotFound
 from kiln.persistence.events import EventDraft, insert_event
-from kiln.persistence.listing import NO_FILTERS, ListRequest, StackFilters, page, stack_query
+from kiln.persistence.listing import (
+    NO_FILTERS,
+    ListRequest,
+    StackFilters,
+    stack_query,
+    summary_page,
+)
 from kiln.persistence.models import ResourceRow, StackLockRow, StackRow, StackTagRow
 from kiln.persistence.secrets import SecretBox, sealed_names
 from kiln.plan.state import Action, StackRecord, Status
@@ -31,6 +37,8 @@ from kiln.plan.state import Action, StackRecord, Status
 #: The resource type stack-level events carry, as in Heat's event list.
 STACK_EVENT_TYPE = "OS::Heat::Stack"
 _TAG_BATCH = 500
+#: What a listed stack's unread definition fields hold (empty, shared, never changed).
+_SUMMARY_PROTOTYPE = StackRecord(id="", name="")
 
 
 class StackRepository:
@@ -171,11 +179,19 @@ class StackRepository:
         limit: int | None = None,
         marker: str | None = None,
     ) -> builtins.list[StackRecord]:
-        """One page of the project's stacks (every project's for None), as Heat lists them."""
+        """One page of the project's stacks (every project's for None), as Heat lists them.
+
+        The records carry what a listing shows: their definitions (template,
+        files, environments, parameters) are left empty, unread.
+        """
         request = ListRequest(filters, sort_keys, sort_dir, limit, marker)
-        return self.database.read(
-            lambda session: self._records(session, page(session, project_id, request))
-        )
+
+        def load(session: Session) -> builtins.list[StackRecord]:
+            rows = summary_page(session, project_id, request)
+            tags = _read_tags(session, [row.id for row in rows])
+            return [self._summary(row, tags.get(row.id, ())) for row in rows]
+
+        return self.database.read(load)
 
     def count(self, project_id: str | None, filters: StackFilters = NO_FILTERS) -> int:
         query = select(func.count()).select_from(stack_query(project_id, filters).subquery())
@@ -353,6 +369,31 @@ class StackRepository:
             "disable_rollback": stack.disable_rollback,
             "converge": stack.converge,
         }
+
+    @staticmethod
+    def _summary(row: Any, tags: tuple[str, ...]) -> StackRecord:
+        # Copied from a prototype: a listing makes a thousand of these at a time, and a
+        # frozen dataclass's ``__init__`` costs more than the query.
+        record = object.__new__(StackRecord)
+        record.__dict__.update(_SUMMARY_PROTOTYPE.__dict__)
+        record.__dict__.update(
+            id=row.id,
+            name=row.name,
+            project_id=row.project_id,
+            action=Action(row.action),
+            status=Status(row.status),
+            status_reason=row.status_reason,
+            tags=tags,
+            timeout_mins=row.timeout_mins,
+            disable_rollback=row.disable_rollback,
+            parent_id=row.parent_id,
+            parent_resource=row.parent_resource,
+            nesting_depth=row.nesting_depth or 0,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deleted_at=row.deleted_at,
+        )
+        return record
 
     def _to_record(self, row: StackRow, tags: tuple[str, ...]) -> StackRecord:
         return StackRecord(

@@ -134,7 +134,9 @@ class StackService:
 
     def outputs(self, stack: StackRecord) -> list[Output]:
         """Each output resolved from the records; failures become ``output_error`` as in Heat."""
-        return stack_outputs(stack, self.resources.by_stack(stack.id), self.plugins, self.limits)
+        return stack_outputs(
+            stack, lambda: self.resources.by_stack(stack.id), self.plugins, self.limits
+        )
 
     def shown_parameters(self, stack: StackRecord) -> dict[str, Any]:
         """The parameters as Heat's ``stack show`` gives them.
