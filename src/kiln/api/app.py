@@ -126,6 +126,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         actions,
         events,
         info,
+        lookup,
         resources,
         snapshots,
         software,
@@ -144,6 +145,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(snapshots.router)
     app.include_router(templates.router)
     app.include_router(software.router)
+    # Last: the name-only lookups must not shadow the routes above.
+    app.include_router(lookup.router)
     return app
 
 
