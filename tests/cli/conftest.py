@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The API tests' helpers (a real ``kiln serve``) serve the client-mode tests too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+
 from cli_support import Kiln
 
 

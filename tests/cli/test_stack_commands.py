@@ -11,169 +11,29 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any
 
 import yaml
 from cli_support import TIMESTAMP, UUID, Kiln, output
-
-#: ``stack event list``: "TIME [resource]: ACTION_STATUS  reason".
-EVENT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \[([^\]]+)\]: ([A-Z]+_[A-Z_]+)  (.*)")
-PASSWORD = "s3cret-Pa55word"
-#: How a TestResource with ``fail: true`` named "broken" reports its failure.
-BROKEN = "ResourceFailed: resources.broken: Test Resource failed broken"
-
-CREATE_TEMPLATE = """\
-heat_template_version: 2018-08-31
-description: Everything the create test looks at.
-parameters:
-  greeting:
-    type: string
-  password:
-    type: string
-    hidden: true
-  length:
-    type: number
-    default: 12
-resources:
-  nothing:
-    type: OS::Heat::None
-  message:
-    type: OS::Heat::Value
-    properties:
-      value: {list_join: [' ', [{get_param: greeting}, world]]}
-  token:
-    type: OS::Heat::RandomString
-    properties:
-      length: {get_param: length}
-  item:
-    type: OS::Heat::TestResource
-    depends_on: nothing
-    properties:
-      value: {get_attr: [message, value]}
-outputs:
-  message:
-    description: The greeting.
-    value: {get_attr: [message, value]}
-  item_output:
-    value: {get_attr: [item, output]}
-  token:
-    value: {get_attr: [token, value]}
-  broken:
-    description: Joins a string, which is not a list.
-    value: {list_join: [',', {get_attr: [message, value]}]}
-"""
-
-NONE_TEMPLATE = """\
-heat_template_version: 2018-08-31
-resources:
-  nothing:
-    type: OS::Heat::None
-"""
-
-UPDATE_TEMPLATE = """\
-heat_template_version: 2018-08-31
-parameters:
-  greeting:
-    type: string
-    default: hello
-resources:
-  item:
-    type: OS::Heat::TestResource
-    properties:
-      value: {get_param: greeting}
-      update_replace_value: first
-  keep:
-    type: OS::Heat::None
-    depends_on: item
-outputs:
-  item_output:
-    value: {get_attr: [item, output]}
-"""
-
-FAILING_TEMPLATE = """\
-heat_template_version: 2018-08-31
-resources:
-  fine:
-    type: OS::Heat::None
-  broken:
-    type: OS::Heat::TestResource
-    depends_on: fine
-    properties:
-      fail: true
-"""
-
-#: A create that runs for a couple of seconds, then a dependent resource.
-BRIEF_WAIT_TEMPLATE = """\
-heat_template_version: 2018-08-31
-resources:
-  slow:
-    type: OS::Heat::TestResource
-    properties:
-      wait_secs: 2
-  after:
-    type: OS::Heat::None
-    depends_on: slow
-"""
-
-#: A create that waits a minute, but whose delete (the rollback) is immediate.
-LONG_WAIT_TEMPLATE = """\
-heat_template_version: 2018-08-31
-resources:
-  slow:
-    type: OS::Heat::TestResource
-    properties:
-      wait_secs: 60
-      action_wait_secs: {delete: 0}
-"""
-
-INVALID_TEMPLATE = """\
-heat_template_version: 2018-08-31
-resources:
-  value:
-    type: OS::Heat::Value
-    properties:
-      value: {get_param: missing}
-  other:
-    type: OS::Heat::None
-    depends_on: [nope]
-"""
-
-
-def event_lines(text: str) -> list[tuple[str, str, str]]:
-    """Each line as (resource, ACTION_STATUS, reason); every line must have the event form."""
-    events = []
-    for line in text.splitlines():
-        match = EVENT_LINE.fullmatch(line)
-        assert match, f"not an event line: {line!r}"
-        resource, state, reason = match.groups()
-        events.append((resource, state, reason))
-    return events
-
-
-def table_rows(text: str) -> list[list[str]]:
-    """The cells of a rich table's header and body rows, stripped."""
-    return [
-        [cell.strip() for cell in line.split(line[0])[1:-1]]
-        for line in text.splitlines()
-        if line and line[0] in "┃│"
-    ]
-
-
-def shown_without_identity(shown: dict[str, Any]) -> dict[str, Any]:
-    """A ``stack show`` document with its id and times checked and set aside."""
-    assert re.fullmatch(UUID, shown["id"])
-    assert re.fullmatch(TIMESTAMP, shown["creation_time"])
-    assert re.fullmatch(TIMESTAMP, shown["updated_time"])
-    rest = {k: v for k, v in shown.items() if k not in ("id", "creation_time", "updated_time")}
-    rest["parameters"] = {k: v for k, v in shown["parameters"].items() if k != "OS::stack_id"}
-    assert shown["parameters"]["OS::stack_id"] == shown["id"]
-    return rest
-
-
-def finished(name: str, state: str, reason: str) -> str:
-    """The ``--wait`` summary line on stderr (the elapsed time varies)."""
-    return rf"{name} {state} in \d+\.\ds: {re.escape(reason)}\n"
-
+from stack_support import (
+    BRIEF_WAIT_TEMPLATE,
+    BROKEN,
+    CREATE_TEMPLATE,
+    FAILING_TEMPLATE,
+    INVALID_TEMPLATE,
+    LONG_WAIT_TEMPLATE,
+    NESTED_CHILD,
+    NESTED_PARENT,
+    NONE_TEMPLATE,
+    PASSWORD,
+    UPDATE_TEMPLATE,
+    event_lines,
+    finished,
+    hooks_pause_until_cleared,
+    shown_without_identity,
+    signal_completes_a_waiting_create,
+    table_rows,
+    wait_until_creating,
+)
 
 # -- create and read -------------------------------------------------------------------
 
@@ -400,7 +260,7 @@ def test_second_operation_is_refused_and_cancel_without_rollback_fails_the_creat
 def test_delete_takes_over_a_create_in_progress(kiln: Kiln) -> None:
     template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
     kiln.data("stack", "create", "stuck", "-t", template)
-    _wait_until_creating(kiln, "stuck")
+    wait_until_creating(kiln, "stuck")
     deleted = kiln.run("stack", "delete", "stuck", "--wait", "-y", timeout=10)
     assert deleted.returncode == 0, deleted.stderr
     assert re.fullmatch(
@@ -412,21 +272,11 @@ def test_delete_takes_over_a_create_in_progress(kiln: Kiln) -> None:
     kiln.wait_for_engines_to_exit()
 
 
-def _wait_until_creating(kiln: Kiln, name: str) -> None:
-    """Cancel only once the engine is inside the resource's create, so the test is the same
-    every run whatever the machine's speed."""
-    kiln.wait_until(
-        "the engine starts creating slow",
-        lambda events: bool(events),
-        "stack", "event", "list", name, "--resource", "slow",
-    )  # fmt: skip
-
-
 def test_cancel_rolls_back_and_recover_resumes_it_after_the_engine_dies(kiln: Kiln) -> None:
     kiln.environ["KILN_ENGINE_LEASE_SECONDS"] = "1"
     template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
     kiln.data("stack", "create", "doomed", "-t", template)
-    _wait_until_creating(kiln, "doomed")
+    wait_until_creating(kiln, "doomed")
 
     cancelled = kiln.run("stack", "cancel", "doomed")
     assert (cancelled.returncode, cancelled.stdout) == (0, "doomed ROLLBACK_IN_PROGRESS\n")
@@ -452,7 +302,7 @@ def test_cancel_rolls_back_and_recover_resumes_it_after_the_engine_dies(kiln: Ki
 def test_cancel_interrupts_the_create_in_progress(kiln: Kiln) -> None:
     template = str(kiln.write("long.yaml", LONG_WAIT_TEMPLATE))
     kiln.data("stack", "create", "doomed", "-t", template)
-    _wait_until_creating(kiln, "doomed")
+    wait_until_creating(kiln, "doomed")
     # --wait follows the detached engine, which should roll back in a moment, not a minute.
     cancelled = kiln.run("stack", "cancel", "doomed", "--wait", timeout=5)
     assert (cancelled.returncode, cancelled.stdout) == (0, "doomed ROLLBACK_COMPLETE\n")
@@ -654,28 +504,6 @@ def test_invalid_template_is_reported_by_location_and_creates_nothing(kiln: Kiln
 
 # -- nested stacks -------------------------------------------------------------------------
 
-NESTED_CHILD = """\
-heat_template_version: 2018-08-31
-parameters:
-  size: {type: number, default: 1}
-resources:
-  disk:
-    type: OS::Heat::Value
-    properties: {value: {get_param: size}}
-outputs:
-  size: {value: {get_attr: [disk, value]}}
-"""
-
-NESTED_PARENT = """\
-heat_template_version: 2018-08-31
-resources:
-  volume:
-    type: My::Volume
-    properties: {size: 3}
-outputs:
-  size: {value: {get_attr: [volume, size]}}
-"""
-
 
 def test_provider_template_runs_as_a_nested_stack_listed_with_nested_depth(kiln: Kiln) -> None:
     kiln.write("volume.yaml", NESTED_CHILD)
@@ -707,35 +535,9 @@ def test_provider_template_runs_as_a_nested_stack_listed_with_nested_depth(kiln:
 
 # -- signals ---------------------------------------------------------------------------------
 
-SIGNALLED = """\
-heat_template_version: 2018-08-31
-resources:
-  handle: {type: OS::Heat::WaitConditionHandle}
-  wait:
-    type: OS::Heat::WaitCondition
-    properties: {handle: {get_resource: handle}, timeout: 60}
-outputs:
-  data: {value: {get_attr: [wait, data]}}
-"""
-
 
 def test_a_signal_from_the_command_line_completes_a_waiting_create(kiln: Kiln) -> None:
-    template = str(kiln.write("signalled.yaml", SIGNALLED))
-    kiln.data("stack", "create", "signalled", "-t", template)
-    kiln.wait_until(
-        "the wait condition starts waiting",
-        lambda events: bool(events),
-        "stack", "event", "list", "signalled", "--resource", "wait",
-    )  # fmt: skip
-    bad = kiln.run("stack", "resource", "signal", "signalled", "handle", "--data", "{nope")
-    assert bad.returncode == 1
-    assert bad.stderr.startswith("Error: Data should be in JSON format: ")
-    sent = kiln.run(
-        "stack", "resource", "signal", "signalled", "handle", "--data", '{"data": "ready"}'
-    )
-    assert (sent.returncode, sent.stdout, sent.stderr) == (0, "", "")
-    shown = kiln.wait_for_status("signalled", "CREATE_COMPLETE", timeout=20)
-    assert json.loads(shown["outputs"][0]["output_value"]) == {"1": "ready"}
+    signal_completes_a_waiting_create(kiln)
     kiln.wait_for_engines_to_exit()
 
 
@@ -796,19 +598,7 @@ def test_environment_files_and_resource_health_from_the_command_line(kiln: Kiln)
 
 
 def test_hook_poll_and_clear_from_the_command_line(kiln: Kiln) -> None:
-    template = str(kiln.write("plain.yaml", BRIEF_WAIT_TEMPLATE))
-    hooks = "resource_registry:\n  resources:\n    after: {hooks: [pre-create]}\n"
-    environment = str(kiln.write("hooks.yaml", hooks))
-    kiln.data("stack", "create", "held", "-t", template, "-e", environment)
-    kiln.wait_until(
-        "the create pauses at the hook",
-        lambda rows: rows == [{"resource_name": "after", "hook": "pre-create"}],
-        "stack", "hook", "poll", "held",
-    )  # fmt: skip
-    cleared = kiln.run("stack", "hook", "clear", "held", "after")
-    assert (cleared.returncode, cleared.stderr) == (0, "")
-    kiln.wait_for_status("held", "CREATE_COMPLETE", timeout=20)
-    assert kiln.data("stack", "hook", "poll", "held") == []
+    hooks_pause_until_cleared(kiln)
     kiln.wait_for_engines_to_exit()
 
 

@@ -1,10 +1,16 @@
-"""Plans in the shapes of Heat's preview responses."""
+"""Plans in the shapes of Heat's preview responses, and as steps for Kiln's own client.
+
+Asked ``with_plan=true``, a preview also answers with the plan itself (each
+step with its operation, reason and the steps it waits for), which ``kiln
+stack create|update --dry-run`` prints in client mode exactly as in
+embedded mode. Heat's clients never ask, so Heat's shapes stay as they are.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kiln.plan.steps import Operation, Plan
+from kiln.plan.steps import Operation, Plan, StepKey
 from kiln.service.preview import NestedPreview
 
 #: Heat's ``resource_changes`` keys, by the plan operation that puts a resource there.
@@ -58,3 +64,37 @@ def resource_changes(previews: list[NestedPreview]) -> dict[str, list[dict[str, 
             seen.add((key, step.key.resource))
             changes[key].append(_entry(step.key.resource, step.type, parent))
     return changes
+
+
+def _key(key: StepKey) -> dict[str, str]:
+    return {"resource": key.resource, "phase": key.phase.value, "incarnation": key.incarnation}
+
+
+def plan_steps(plan: Plan) -> list[dict[str, Any]]:
+    """The plan's steps as data (``with_plan=true``); record ids stay on the server."""
+    return [
+        {
+            **_key(step.key),
+            "operation": step.operation.value,
+            "type": step.type,
+            "changed": sorted(step.changed),
+            "reason": step.reason,
+            "requires": [_key(key) for key in sorted(step.requires)],
+            "decided_at_apply": step.decided_at_apply,
+            "snapshot": step.snapshot,
+        }
+        for step in plan
+    ]
+
+
+def preview_plans(previews: list[NestedPreview]) -> list[dict[str, Any]]:
+    """Each stack's plan in an update preview (``with_plan=true``), parents first."""
+    return [
+        {
+            "path": preview.path,
+            "stack_name": preview.stack_name,
+            "steps": plan_steps(preview.plan) if preview.plan is not None else None,
+            "note": preview.note,
+        }
+        for preview in previews
+    ]

@@ -1,5 +1,12 @@
 """Heat's resource routes: list (with nested stacks and filters), show, metadata,
-signal (hooks are cleared this way too) and mark unhealthy."""
+signal (hooks are cleared this way too) and mark unhealthy; and Kiln's drift.
+
+Two additions for Kiln's own client, which Heat's clients never ask for:
+``GET .../resources/{name}?attributes=recorded`` shows the attributes as
+recorded when the resource was last applied (what ``kiln stack resource
+show`` prints) instead of reading them live, and ``GET .../drift`` compares
+each resource's real state with its record (``kiln stack drift``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from fastapi.responses import JSONResponse
 from kiln.api.errors import ApiError
 from kiln.api.shapes import resource_entry
 from kiln.api.stacks import State, _bool_param, identified, service_for
+from kiln.engine.validation import validate_stack
 from kiln.plan.state import ResourceRecord, StackRecord
 from kiln.service.queries import ResourceFilters, list_resources
 from kiln.service.stacks import ResourceNotFoundError, StackService
@@ -131,8 +139,17 @@ async def show_resource(
     resource_name: str,
     state: State,
     with_attr: Annotated[list[str] | None, Query()] = None,
+    attributes: str = "live",
 ) -> dict[str, Any]:
-    """Heat's resource show: the list's keys, the description and every attribute, read live."""
+    """Heat's resource show: the list's keys, the description and every attribute, read live
+    (or, with ``attributes=recorded``, as recorded; hidden values masked either way)."""
+    if attributes not in ("live", "recorded"):
+        raise ApiError(
+            400,
+            "Invalid",
+            f"Invalid value '{attributes}' for 'attributes': "
+            "acceptable values are 'live' and 'recorded'",
+        )
     service = service_for(state, project_id)
 
     def read() -> tuple[StackRecord, ResourceRecord, dict[str, Any]]:
@@ -142,8 +159,45 @@ async def show_resource(
         return stack, record, entry
 
     stack, record, entry = await asyncio.to_thread(read)
-    await _add_detail(service, stack, record, entry, with_attr)
+    if attributes == "recorded":
+        await asyncio.to_thread(_add_recorded, service, stack, record, entry)
+    else:
+        await _add_detail(service, stack, record, entry, with_attr)
     return {"resource": entry}
+
+
+def _add_recorded(
+    service: StackService, stack: StackRecord, record: ResourceRecord, entry: dict[str, Any]
+) -> None:
+    redactor = validate_stack(stack, service.plugins, service.limits).redactor
+    entry["description"] = service.resource_description(stack, record.name)
+    entry["attributes"] = redactor.value(dict(record.attributes))
+
+
+@router.get("/drift", summary="Compare each resource's real state with its record (Kiln)")
+async def stack_drift(
+    project_id: str, stack_name: str, stack_id: str, state: State
+) -> dict[str, Any]:
+    """Each live resource: IN_SYNC, MODIFIED (with each property that differs), DELETED or
+    NOT_CHECKED, as ``kiln stack drift`` reports it; hidden values masked."""
+    service = service_for(state, project_id)
+    stack = await asyncio.to_thread(identified, service, stack_name, stack_id)
+    found = await service.drift(stack.id)
+    return {
+        "resources": [
+            {
+                "resource_name": item.resource,
+                "resource_type": item.type,
+                "drift_status": item.status,
+                "reason": item.reason,
+                "differences": [
+                    {"property": d.name, "recorded": d.recorded, "actual": d.actual}
+                    for d in item.differences
+                ],
+            }
+            for item in found
+        ]
+    }
 
 
 @router.get("/resources/{resource_name}/metadata", summary="A resource's metadata")

@@ -6,13 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 
 from kiln.api import bodies
 from kiln.api.app import ServerState, server_state
 from kiln.api.auth import Caller, caller
 from kiln.api.errors import ApiError
-from kiln.api.preview_changes import created_resources, resource_changes
+from kiln.api.preview_changes import (
+    created_resources,
+    plan_steps,
+    preview_plans,
+    resource_changes,
+)
 from kiln.api.shapes import output_entry, stack_detail, stack_summary, stack_url
 from kiln.engine.validation import validate_stack
 from kiln.persistence.listing import StackFilters
@@ -87,7 +92,7 @@ def list_stacks(
     show_nested: str | None = None,
     with_count: str | None = None,
     global_tenant: str | None = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     service = service_for(state, project_id)
     filters = StackFilters(
         names=name or (),
@@ -118,7 +123,8 @@ def list_stacks(
     }
     if _bool_param("with_count", with_count):
         result["count"] = service.stacks.count(None if every_project else project_id, filters)
-    return result
+    # Plain JSON: a thousand entries need no per-field encoding by the framework.
+    return JSONResponse(result)
 
 
 @router.post("/stacks", status_code=201, summary="Create (or adopt) a stack")
@@ -165,7 +171,11 @@ def _adopt(service: StackService, name: str, body: dict[str, Any]) -> StackRecor
 
 @router.post("/stacks/preview", summary="Preview a stack create")
 def preview_create(
-    request: Request, project_id: str, state: State, body: JsonBody
+    request: Request,
+    project_id: str,
+    state: State,
+    body: JsonBody,
+    with_plan: str | None = None,
 ) -> dict[str, Any]:
     service = service_for(state, project_id)
     name = body.get("stack_name")
@@ -183,6 +193,8 @@ def preview_create(
     for key in ("stack_status", "stack_status_reason"):
         shown.pop(key, None)
     shown["resources"] = created_resources(plan)
+    if _bool_param("with_plan", with_plan):
+        return {"stack": shown, "plan": plan_steps(plan)}
     return {"stack": shown}
 
 
@@ -281,8 +293,11 @@ def preview_update_put(
     state: State,
     body: JsonBody,
     show_nested: str | None = None,
+    with_plan: str | None = None,
 ) -> dict[str, Any]:
-    return _preview_update(state, project_id, stack_name, stack_id, body, False, show_nested)
+    return _preview_update(
+        state, project_id, stack_name, stack_id, body, False, show_nested, with_plan
+    )
 
 
 @router.patch("/stacks/{stack_name}/{stack_id}/preview", summary="Preview a stack update (patch)")
@@ -293,8 +308,11 @@ def preview_update_patch(
     state: State,
     body: JsonBody,
     show_nested: str | None = None,
+    with_plan: str | None = None,
 ) -> dict[str, Any]:
-    return _preview_update(state, project_id, stack_name, stack_id, body, True, show_nested)
+    return _preview_update(
+        state, project_id, stack_name, stack_id, body, True, show_nested, with_plan
+    )
 
 
 def _preview_update(
@@ -305,6 +323,7 @@ def _preview_update(
     body: dict[str, Any],
     existing: bool,
     show_nested: str | None,
+    with_plan: str | None,
 ) -> dict[str, Any]:
     service = service_for(state, project_id)
     stack = identified(service, stack_name, stack_id)
@@ -314,7 +333,10 @@ def _preview_update(
     )
     depth = None if _bool_param("show_nested", show_nested) else 0
     previews = preview_update(service, stack, definition, depth)
-    return {"resource_changes": resource_changes(previews)}
+    answer: dict[str, Any] = {"resource_changes": resource_changes(previews)}
+    if _bool_param("with_plan", with_plan):
+        answer["plans"] = preview_plans(previews)
+    return answer
 
 
 @router.delete("/stacks/{stack_name}/{stack_id}", status_code=204, summary="Delete a stack")
@@ -340,10 +362,20 @@ def export_stack(project_id: str, stack_name: str, stack_id: str, state: State) 
 
 
 @router.get("/stacks/{stack_name}/{stack_id}/template", summary="A stack's template")
-def stack_template(project_id: str, stack_name: str, stack_id: str, state: State) -> Any:
+def stack_template(
+    request: Request, project_id: str, stack_name: str, stack_id: str, state: State
+) -> Any:
+    """Heat's answer is the template as JSON; ``Accept: text/plain`` gets the text as sent."""
     service = service_for(state, project_id)
     stack = identified(service, stack_name, stack_id)
+    if _first_media_type(request) == "text/plain":
+        return PlainTextResponse(stack.template)
     return parse_document(stack.template, "template").data
+
+
+def _first_media_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    return accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
 
 
 @router.get("/stacks/{stack_name}/{stack_id}/environment", summary="A stack's environment")

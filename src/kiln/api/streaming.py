@@ -67,12 +67,14 @@ async def stream_events(
         while True:
             if await request.is_disconnected():
                 return
+            # The state first, then the events: the closing event is written with the final
+            # state, so events read after an ended state include it.
+            current = await asyncio.to_thread(service.stacks.get, stack.id, include_deleted=True)
             found = await asyncio.to_thread(service.event_records, stack, last)
             for event in found:
                 last = event.sequence
                 entry = json.dumps(event_entry(base, stack, event))
                 yield f"id: {event.sequence}\nevent: event\ndata: {entry}\n\n"
-            current = await asyncio.to_thread(service.stacks.get, stack.id, include_deleted=True)
             if current is None or current.status is not Status.IN_PROGRESS:
                 ended_at = ended_at if ended_at is not None else loop.time()
                 settled = loop.time() - ended_at >= SETTLE_SECONDS

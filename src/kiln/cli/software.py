@@ -1,23 +1,18 @@
-"""``kiln software config|deployment ...``: the ``openstack software`` verbs, in embedded mode."""
+"""``kiln software config|deployment ...``: the ``openstack software`` verbs, in either mode."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from kiln.cli.embedded import Embedded
+from kiln.cli.backend import ModeGroup, Software
+from kiln.cli.backend import software as software_backend
 from kiln.cli.formatting import format_option, print_fields, print_rows
-from kiln.errors import KilnError
-from kiln.service.software_config import (
-    SoftwareConfigService,
-    config_document,
-    deployment_document,
-)
+from kiln.errors import KilnError, NotFoundError
 
 CONFIG_FIELDS = ("id", "name", "group", "config", "inputs", "outputs", "options", "creation_time")
 DEPLOYMENT_FIELDS = (
@@ -33,11 +28,8 @@ DEPLOYMENT_FIELDS = (
 )
 
 
-def _service() -> SoftwareConfigService:
-    embedded = Embedded(dict(os.environ))
-    return SoftwareConfigService(
-        embedded.database, embedded.plugins, project_id=embedded.service.project_id
-    )
+def _service() -> Software:
+    return software_backend()
 
 
 def _read(path: Path) -> str:
@@ -60,9 +52,13 @@ def _deleted_each(kind: str, ids: tuple[str, ...], delete: Any) -> None:
         raise click.ClickException(f"Unable to delete {failures} of the {len(ids)} {kind}.")
 
 
-@click.group()
+@click.group(cls=ModeGroup)
 def software() -> None:
-    """Software configs and the deployments that apply them to servers."""
+    """Software configs and the deployments that apply them to servers.
+
+    On the local database (embedded mode), or on a kiln serve with --url
+    or KILN_URL set (client mode).
+    """
 
 
 @software.group("config")
@@ -75,12 +71,9 @@ def config() -> None:
 @click.option("--marker", help="Start after the config with this id.")
 @format_option
 def config_list(limit: int | None, marker: str | None, output_format: str) -> None:
+    columns = ("id", "name", "group", "creation_time")
     configs = _service().list_configs(limit=limit, marker=marker)
-    print_rows(
-        ("id", "name", "group", "creation_time"),
-        [(c.id, c.name, c.group, c.created_at) for c in configs],
-        output_format,
-    )
+    print_rows(columns, [[c[column] for column in columns] for c in configs], output_format)
 
 
 @config.command("show")
@@ -89,14 +82,13 @@ def config_list(limit: int | None, marker: str | None, output_format: str) -> No
 @format_option
 def config_show(config_id: str, config_only: bool, output_format: str) -> None:
     try:
-        shown = _service().show_config(config_id)
-    except KilnError as error:
+        document = _service().show_config(config_id)
+    except NotFoundError as error:
         raise click.ClickException(f"Configuration not found: {config_id}") from error
     if config_only:
-        content = shown.config
+        content = document["config"]
         click.echo(content if isinstance(content, str) else json.dumps(content, indent=2))
         return
-    document = config_document(shown)
     print_fields([(name, document[name]) for name in CONFIG_FIELDS], output_format)
 
 
@@ -130,17 +122,18 @@ def config_create(
         if not isinstance(definition, dict):
             raise click.ClickException(f"{definition_file}: expected a map")
     try:
-        created = _service().create_config(
+        document = _service().create_config(
             name,
-            group=group,
-            config=_read(config_file) if config_file is not None else "",
-            inputs=definition.get("inputs") or [],
-            outputs=definition.get("outputs") or [],
-            options=definition.get("options") or {},
+            {
+                "group": group,
+                "config": _read(config_file) if config_file is not None else "",
+                "inputs": definition.get("inputs") or [],
+                "outputs": definition.get("outputs") or [],
+                "options": definition.get("options") or {},
+            },
         )
     except KilnError as error:
         raise click.ClickException(str(error)) from error
-    document = config_document(created)
     print_fields([(field, document[field]) for field in CONFIG_FIELDS], output_format)
 
 
@@ -163,7 +156,7 @@ def deployment_list(server: str | None, long_listing: bool, output_format: str) 
     columns = ["id", "config_id", "server_id", "action", "status"]
     if long_listing:
         columns += ["creation_time", "status_reason"]
-    documents = [deployment_document(d) for d in _service().list_deployments(server)]
+    documents = _service().list_deployments(server)
     print_rows(columns, [[d[column] for column in columns] for d in documents], output_format)
 
 
@@ -173,8 +166,8 @@ def deployment_list(server: str | None, long_listing: bool, output_format: str) 
 @format_option
 def deployment_show(deployment_id: str, long_listing: bool, output_format: str) -> None:
     try:
-        shown = deployment_document(_service().show_deployment(deployment_id))
-    except KilnError as error:
+        shown = _service().show_deployment(deployment_id)
+    except NotFoundError as error:
         raise click.ClickException(f"Software Deployment not found: {deployment_id}") from error
     fields = [*DEPLOYMENT_FIELDS, "output_values"] if long_listing else list(DEPLOYMENT_FIELDS)
     print_fields([(field, shown[field]) for field in fields], output_format)
@@ -207,7 +200,7 @@ def deployment_delete(deployment_ids: tuple[str, ...]) -> None:
     service = _service()
 
     def delete(deployment_id: str) -> None:
-        config_id = service.show_deployment(deployment_id).config_id
+        config_id = service.show_deployment(deployment_id)["config_id"]
         service.delete_deployment(deployment_id)
         try:
             service.delete_config(config_id)

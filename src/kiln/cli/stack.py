@@ -1,4 +1,9 @@
-"""``kiln stack ...``: the ``openstack stack`` verbs and options, run in embedded mode."""
+"""``kiln stack ...``: the ``openstack stack`` verbs and options, in either mode.
+
+Each command reads its input, calls the stack use cases of
+:mod:`kiln.cli.backend` (the local database in embedded mode, a server in
+client mode) and prints; the output is the same in both modes.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import dataclasses
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +20,28 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from kiln.cli.backend import (
+    CreateOptions,
+    ModeGroup,
+    Stacks,
+    UpdateOptions,
+    embedded_only,
+    stacks,
+)
 from kiln.cli.embedded import Embedded
 from kiln.cli.files_map import gather_files
 from kiln.cli.formatting import format_option, print_fields, print_rows
 from kiln.cli.parameters import parse_parameters
 from kiln.errors import DiagnosticError, KilnError
-from kiln.persistence.listing import StackFilters
-from kiln.plan.state import Action, StackRecord, Status
-from kiln.service.preview import NestedPreview, preview_update
+from kiln.persistence.listing import ListRequest, StackFilters
+from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
+from kiln.service.preview import NestedPreview
 from kiln.service.stacks import StackDefinition
 
 STACK_COLUMNS = ("ID", "Stack Name", "Stack Status", "Creation Time", "Updated Time")
 
 #: The name the service gives the template text in diagnostics.
 TEMPLATE_SOURCE = "template"
-
-
-def _embedded() -> Embedded:
-    return Embedded(dict(os.environ))
 
 
 def _definition(
@@ -57,11 +67,11 @@ def _fail(error: Exception, template: Path | None = None) -> None:
     raise click.ClickException(str(error))
 
 
-def _embedded_stack(name_or_id: str) -> tuple[Embedded, StackRecord]:
-    """Embedded mode and the stack named; a command error when there is no such stack."""
-    embedded = _embedded()
+def _named_stack(name_or_id: str) -> tuple[Stacks, StackRecord]:
+    """The stack use cases and the stack named; a command error when there is no such stack."""
+    found = stacks()
     try:
-        return embedded, embedded.service.get(name_or_id)
+        return found, found.get(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
 
@@ -75,8 +85,8 @@ def _stack_row(stack: StackRecord) -> tuple[Any, ...]:
     return (stack.id, stack.name, stack.state, stack.created_at, stack.updated_at)
 
 
-def _show_stack(embedded: Embedded, stack: StackRecord, output_format: str) -> None:
-    outputs = embedded.service.outputs(stack) if stack.status is not Status.IN_PROGRESS else []
+def _show_stack(using: Stacks, stack: StackRecord, output_format: str) -> None:
+    outputs = using.outputs(stack) if stack.status is not Status.IN_PROGRESS else []
     fields: list[tuple[str, Any]] = [
         ("id", stack.id),
         ("stack_name", stack.name),
@@ -84,7 +94,7 @@ def _show_stack(embedded: Embedded, stack: StackRecord, output_format: str) -> N
         ("updated_time", stack.updated_at),
         ("stack_status", stack.state),
         ("stack_status_reason", stack.status_reason),
-        ("parameters", embedded.service.shown_parameters(stack)),
+        ("parameters", using.shown_parameters(stack)),
         ("outputs", [_output_entry(o) for o in outputs]),
         ("disable_rollback", stack.disable_rollback),
         ("timeout_mins", stack.timeout_mins),
@@ -104,18 +114,17 @@ def _output_entry(output: Any) -> dict[str, Any]:
     return entry
 
 
-def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
-    """Run the operation here, showing resources in progress and done, and elapsed time."""
+def _wait(using: Stacks, stack: StackRecord) -> StackRecord:
+    """Wait for the operation, showing resources in progress and done, and elapsed time."""
     started = time.monotonic()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     live = (
         Live(console=console, transient=True, auto_refresh=False) if console.is_terminal else None
     )
 
-    def progress() -> None:
+    def progress(records: Sequence[ResourceRecord]) -> None:
         if live is None:
             return
-        records = embedded.service.resource_records(stack)
         table = Table.grid(padding=(0, 2))
         busy = [r for r in records if r.status is Status.IN_PROGRESS]
         done = sum(1 for r in records if r.status is Status.COMPLETE)
@@ -129,7 +138,7 @@ def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
     if live is not None:
         live.start()
     try:
-        final = _run_to_end(embedded, stack, progress)
+        final = using.wait(stack, progress if live is not None else None)
     finally:
         if live is not None:
             live.stop()
@@ -139,40 +148,28 @@ def _wait(embedded: Embedded, stack: StackRecord) -> StackRecord:
     return final
 
 
-def _run_to_end(embedded: Embedded, stack: StackRecord, progress: Any) -> StackRecord:
-    """Run the operation here; while another engine holds the stack, watch it until it ends.
-
-    The engine returns at once when another live engine (a detached run, say
-    the one a cancel interrupts) holds the stack's lease; waiting means
-    watching that one finish, or taking over if it dies and its lease expires.
-    """
-    while True:
-        embedded.run_now(stack.id, progress)
-        final = embedded.service.stacks.get(stack.id, include_deleted=True) or stack
-        if final.status is not Status.IN_PROGRESS:
-            return final
-        progress()
-        time.sleep(0.5)
-
-
-def _start(embedded: Embedded, stack: StackRecord, wait: bool) -> StackRecord:
+def _start(using: Stacks, stack: StackRecord, wait: bool) -> StackRecord:
     if wait:
-        return _wait(embedded, stack)
-    embedded.run_detached(stack.id)
+        return _wait(using, stack)
+    using.start(stack)
     return stack
 
 
-def _start_and_show(embedded: Embedded, stack: StackRecord, wait: bool, output_format: str) -> None:
+def _start_and_show(using: Stacks, stack: StackRecord, wait: bool, output_format: str) -> None:
     """Start the operation, show the stack, and exit 1 when a waited-for operation failed."""
-    record = _start(embedded, stack, wait)
-    _show_stack(embedded, record, output_format)
+    record = _start(using, stack, wait)
+    _show_stack(using, record, output_format)
     if wait and _unsuccessful(record):
         sys.exit(1)
 
 
-@click.group()
+@click.group(cls=ModeGroup)
 def stack() -> None:
-    """Create, update, delete and inspect stacks (embedded mode: a local database)."""
+    """Create, update, delete and inspect stacks.
+
+    On the local database (embedded mode), or on a kiln serve with --url
+    or KILN_URL set (client mode).
+    """
 
 
 _template_option = click.option("-t", "--template", type=click.Path(dir_okay=False, path_type=Path))
@@ -212,23 +209,18 @@ def create(
     """Create a stack from a template."""
     if template is None:
         raise click.UsageError("a template is required (-t/--template)")
-    embedded = _embedded()
+    using = stacks()
     definition = _definition(template, environments, parameters)
     try:
         if dry_run:
-            click.echo(embedded.service.preview(name, definition).render())
+            click.echo(using.preview(name, definition).render())
             return
-        record = embedded.service.create(
-            name,
-            definition,
-            timeout_mins=timeout,
-            disable_rollback=disable_rollback,
-            tags=[t for t in tags.split(",") if t],
-        )
+        options = CreateOptions(timeout, disable_rollback, [t for t in tags.split(",") if t])
+        record = using.create(name, definition, options)
     except KilnError as error:
         _fail(error, template)
         return
-    _start_and_show(embedded, record, wait, output_format)
+    _start_and_show(using, record, wait, output_format)
 
 
 @stack.command("update")
@@ -263,33 +255,31 @@ def update(
     output_format: str,
 ) -> None:
     """Update a stack (replace its definition, or patch it with --existing)."""
-    embedded = _embedded()
+    using = stacks()
     if template is None and not existing:
         raise click.UsageError("a template is required unless --existing is given")
     definition = _definition(template, environments, parameters)
-    disable = {"enabled": False, "disabled": True}.get(rollback)
+    options = UpdateOptions(
+        existing=existing,
+        clear_parameters=clear,
+        timeout_mins=timeout,
+        disable_rollback={"enabled": False, "disabled": True}.get(rollback),
+        converge=converge,
+    )
     try:
-        current = embedded.service.get(name_or_id)
+        current = using.get(name_or_id)
         if dry_run:
-            merged = embedded.service.merged_definition(current, definition, existing, clear)
+            previews = using.update_preview(current, definition, options, show_nested=show_nested)
             if show_nested:
-                _print_nested_preview(preview_update(embedded.service, current, merged))
+                _print_nested_preview(previews)
             else:
-                click.echo(embedded.service.preview(current.name, merged, current).render())
+                click.echo(previews[0].plan.render() if previews[0].plan else "")
             return
-        record = embedded.service.update(
-            name_or_id,
-            definition,
-            existing=existing,
-            clear_parameters=clear,
-            timeout_mins=timeout,
-            disable_rollback=disable,
-            converge=converge,
-        )
+        record = using.update(name_or_id, definition, options)
     except KilnError as error:
         _fail(error, template)
         return
-    _start_and_show(embedded, record, wait, output_format)
+    _start_and_show(using, record, wait, output_format)
 
 
 def _print_nested_preview(previews: list[NestedPreview]) -> None:
@@ -313,16 +303,16 @@ def delete(names: tuple[str, ...], wait: bool, yes: bool) -> None:
     """Delete stacks and everything they created."""
     if not yes and sys.stdin.isatty():
         click.confirm(f"Delete stack(s) {', '.join(names)}?", abort=True)
-    embedded = _embedded()
+    using = stacks()
     failed = False
     for name in names:
         try:
-            record = embedded.service.delete(name)
+            record = using.delete(name)
         except KilnError as error:
             click.echo(str(error), err=True)
             failed = True
             continue
-        record = _start(embedded, record, wait)
+        record = _start(using, record, wait)
         failed = failed or record.status is Status.FAILED
     if failed:
         sys.exit(1)
@@ -334,14 +324,14 @@ def delete(names: tuple[str, ...], wait: bool, yes: bool) -> None:
 @click.option("--wait", is_flag=True)
 def cancel(name_or_id: str, no_rollback: bool, wait: bool) -> None:
     """Cancel the create or update in progress."""
-    embedded = _embedded()
+    using = stacks()
     try:
-        record = embedded.service.cancel(name_or_id, rollback=not no_rollback)
+        record = using.cancel(name_or_id, rollback=not no_rollback)
     except KilnError as error:
         _fail(error)
         return
     if wait:
-        record = _wait(embedded, record)
+        record = _wait(using, record)
     click.echo(f"{record.name} {record.state}")
 
 
@@ -365,7 +355,6 @@ def list_stacks(
     output_format: str,
 ) -> None:
     """List stacks."""
-    embedded = _embedded()
     names = [p.split("=", 1)[1] for p in properties if p.startswith("name=")]
     statuses = [p.split("=", 1)[1] for p in properties if p.startswith("status=")]
     filters = StackFilters(
@@ -374,13 +363,11 @@ def list_stacks(
     keys = [item.split(":")[0] for item in sort.split(",") if item]
     direction = next((item.split(":")[1] for item in sort.split(",") if ":" in item), None)
     try:
-        stacks = embedded.service.list_stacks(
-            filters, sort_keys=keys, sort_dir=direction, limit=limit, marker=marker
-        )
+        found = stacks().list_stacks(ListRequest(filters, keys, direction, limit, marker))
     except KilnError as error:
         _fail(error)
         return
-    print_rows(STACK_COLUMNS, [_stack_row(s) for s in stacks], output_format)
+    print_rows(STACK_COLUMNS, [_stack_row(s) for s in found], output_format)
 
 
 @stack.command("show")
@@ -388,13 +375,13 @@ def list_stacks(
 @format_option
 def show(name_or_id: str, output_format: str) -> None:
     """Show a stack, its parameters and outputs."""
-    embedded = _embedded()
+    using = stacks()
     try:
-        record = embedded.service.get(name_or_id)
+        record = using.get(name_or_id)
     except KilnError as error:
         _fail(error)
         return
-    _show_stack(embedded, record, output_format)
+    _show_stack(using, record, output_format)
 
 
 @stack.group("output")
@@ -406,8 +393,8 @@ def output() -> None:
 @click.argument("name_or_id")
 @format_option
 def output_list(name_or_id: str, output_format: str) -> None:
-    embedded, stack_record = _embedded_stack(name_or_id)
-    outputs = embedded.service.outputs(stack_record)
+    using, stack_record = _named_stack(name_or_id)
+    outputs = using.outputs(stack_record)
     print_rows(
         ("output_key", "description"), [(o.key, o.description) for o in outputs], output_format
     )
@@ -418,8 +405,8 @@ def output_list(name_or_id: str, output_format: str) -> None:
 @click.argument("key")
 @format_option
 def output_show(name_or_id: str, key: str, output_format: str) -> None:
-    embedded, stack_record = _embedded_stack(name_or_id)
-    for item in embedded.service.outputs(stack_record):
+    using, stack_record = _named_stack(name_or_id)
+    for item in using.outputs(stack_record):
         if item.key == key:
             print_fields(list(_output_entry(item).items()), output_format)
             return
@@ -434,26 +421,29 @@ def template_group() -> None:
 @template_group.command("show")
 @click.argument("name_or_id")
 def template_show(name_or_id: str) -> None:
-    _, stack_record = _embedded_stack(name_or_id)
-    click.echo(stack_record.template.rstrip())
+    using, stack_record = _named_stack(name_or_id)
+    click.echo(using.template_text(stack_record).rstrip())
 
 
 @click.group()
 def engine() -> None:
-    """Run stack operations (used by the CLI's background runs and for recovery)."""
+    """Run stack operations (used by the CLI's background runs and for recovery).
+
+    Embedded mode only: in client mode the server runs every operation.
+    """
 
 
 @engine.command("run")
 @click.argument("stack_id")
 def engine_run(stack_id: str) -> None:
     """Drive one stack's operation to its end, resuming it if it was interrupted."""
-    embedded = _embedded()
-    embedded.run_now(stack_id)
+    embedded_only("kiln engine run")
+    Embedded(dict(os.environ)).run_now(stack_id)
 
 
 @engine.command("recover")
 def engine_recover() -> None:
     """Resume every operation whose engine died (its lease expired)."""
-    embedded = _embedded()
-    for record in embedded.recover():
+    embedded_only("kiln engine recover")
+    for record in Embedded(dict(os.environ)).recover():
         click.echo(f"{record.name} {record.state}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from kiln.cli.backend import stacks
 from kiln.cli.formatting import format_option, print_fields, print_rows
-from kiln.cli.stack import _embedded, _embedded_stack, stack
+from kiln.cli.stack import _named_stack, stack
 from kiln.cli.stack_resources import resource
 from kiln.errors import KilnError
 
@@ -20,9 +21,8 @@ def environment() -> None:
 @format_option
 def environment_show(name_or_id: str, output_format: str) -> None:
     """The environment the stack's files merge into (hidden values masked)."""
-    embedded = _embedded()
     try:
-        merged = embedded.service.environment(name_or_id)
+        merged = stacks().environment(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     print_fields(sorted(merged.items()), "yaml" if output_format == "table" else output_format)
@@ -37,10 +37,10 @@ def file() -> None:
 @click.argument("name_or_id")
 @format_option
 def file_list(name_or_id: str, output_format: str) -> None:
-    _, stack_record = _embedded_stack(name_or_id)
+    using, stack_record = _named_stack(name_or_id)
     print_rows(
         ("name", "size"),
-        [(n, len(t)) for n, t in sorted(stack_record.files.items())],
+        [(n, len(t)) for n, t in sorted(using.files(stack_record).items())],
         output_format,
     )
 
@@ -49,10 +49,11 @@ def file_list(name_or_id: str, output_format: str) -> None:
 @click.argument("name_or_id")
 @click.argument("name")
 def file_show(name_or_id: str, name: str) -> None:
-    _, stack_record = _embedded_stack(name_or_id)
-    if name not in stack_record.files:
+    using, stack_record = _named_stack(name_or_id)
+    files = using.files(stack_record)
+    if name not in files:
         raise click.ClickException(f"The file {name} is not in the stack's files.")
-    click.echo(stack_record.files[name], nl=False)
+    click.echo(files[name], nl=False)
 
 
 @resource.command("metadata")
@@ -61,9 +62,8 @@ def file_show(name_or_id: str, name: str) -> None:
 @format_option
 def resource_metadata(name_or_id: str, resource_name: str, output_format: str) -> None:
     """The resource's metadata."""
-    embedded = _embedded()
     try:
-        metadata = embedded.service.resource_metadata(name_or_id, resource_name)
+        metadata = stacks().resource_metadata(name_or_id, resource_name)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     print_fields(sorted(metadata.items()), "json" if output_format == "table" else output_format)
@@ -81,9 +81,8 @@ def mark() -> None:
 @click.option("--reset", is_flag=True, help="Mark it healthy again.")
 def mark_unhealthy(name_or_id: str, resource_name: str, reason: str, reset: bool) -> None:
     """Mark a resource unhealthy (CHECK_FAILED): the next update replaces it."""
-    embedded = _embedded()
     try:
-        embedded.service.mark_unhealthy(name_or_id, resource_name, reason, reset=reset)
+        stacks().mark_unhealthy(name_or_id, resource_name, reason, reset=reset)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
 
@@ -98,9 +97,8 @@ def hook() -> None:
 @format_option
 def hook_poll(name_or_id: str, output_format: str) -> None:
     """Resources paused at a hook in the current operation."""
-    embedded = _embedded()
     try:
-        pending = embedded.service.pending_hooks(name_or_id)
+        pending = stacks().pending_hooks(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     print_rows(("resource_name", "hook"), pending, output_format)
@@ -129,11 +127,11 @@ def hook_clear(
         )
         if chosen
     ]
-    embedded = _embedded()
+    using = stacks()
     try:
-        pending = embedded.service.pending_hooks(name_or_id)
+        pending = using.pending_hooks(name_or_id)
         for resource_name in resource_names:
             hooks = named or [h for r, h in pending if r == resource_name]
-            embedded.service.clear_hooks(name_or_id, resource_name, hooks)
+            using.clear_hooks(name_or_id, resource_name, hooks)
     except KilnError as error:
         raise click.ClickException(str(error)) from error

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import click
 
 from kiln.cli.formatting import format_option, print_fields, print_rows
-from kiln.cli.stack import _embedded_stack, stack
+from kiln.cli.stack import _named_stack, stack
 from kiln.cli.stack_events import nested_depth_option
 from kiln.errors import KilnError
 
@@ -24,7 +23,7 @@ def resource() -> None:
 @nested_depth_option
 @format_option
 def resource_list(name_or_id: str, nested_depth: int, output_format: str) -> None:
-    embedded, stack_record = _embedded_stack(name_or_id)
+    using, stack_record = _named_stack(name_or_id)
     columns = (
         "resource_name",
         "physical_resource_id",
@@ -33,9 +32,8 @@ def resource_list(name_or_id: str, nested_depth: int, output_format: str) -> Non
         "updated_time",
     )
     rows = [
-        (r.name, r.physical_id or "", r.type, r.state, r.updated_at, member.name)
-        for member in embedded.service.family(stack_record, nested_depth)
-        for r in embedded.service.resource_records(member)
+        (r.name, r.physical_id or "", r.type, r.state, r.updated_at, stack_name)
+        for stack_name, r in using.nested_resources(stack_record, nested_depth)
     ]
     if nested_depth:
         # As the OpenStack client does, a stack_name column says where each one lives.
@@ -64,9 +62,9 @@ def resource_signal(
         details = json.loads(text) if text is not None else None
     except json.JSONDecodeError as error:
         raise click.ClickException(f"Data should be in JSON format: {error}") from error
-    embedded, stack_record = _embedded_stack(name_or_id)
+    using, stack_record = _named_stack(name_or_id)
     try:
-        asyncio.run(embedded.service.signal(stack_record.id, resource_name, details))
+        using.signal(stack_record, resource_name, details)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
 
@@ -76,31 +74,24 @@ def resource_signal(
 @click.argument("resource_name")
 @format_option
 def resource_show(name_or_id: str, resource_name: str, output_format: str) -> None:
-    embedded, stack_record = _embedded_stack(name_or_id)
-    for record in embedded.service.resource_records(stack_record):
-        if record.name == resource_name:
-            print_fields(
-                [
-                    ("resource_name", record.name),
-                    ("physical_resource_id", record.physical_id),
-                    ("resource_type", record.type),
-                    ("resource_status", record.state),
-                    ("resource_status_reason", record.status_reason),
-                    ("attributes", dict(record.attributes)),
-                    (
-                        "required_by",
-                        sorted(
-                            r.name
-                            for r in embedded.service.resource_records(stack_record)
-                            if record.name in r.depends_on
-                        ),
-                    ),
-                    ("creation_time", record.created_at),
-                    ("updated_time", record.updated_at),
-                ],
-                output_format,
-            )
-            return
-    raise click.ClickException(
-        f"The Resource ({resource_name}) could not be found in Stack {stack_record.name}."
+    using, stack_record = _named_stack(name_or_id)
+    records = using.resource_records(stack_record)
+    record = using.resource(stack_record, resource_name)
+    if record is None:
+        raise click.ClickException(
+            f"The Resource ({resource_name}) could not be found in Stack {stack_record.name}."
+        )
+    print_fields(
+        [
+            ("resource_name", record.name),
+            ("physical_resource_id", record.physical_id),
+            ("resource_type", record.type),
+            ("resource_status", record.state),
+            ("resource_status_reason", record.status_reason),
+            ("attributes", dict(record.attributes)),
+            ("required_by", sorted(r.name for r in records if record.name in r.depends_on)),
+            ("creation_time", record.created_at),
+            ("updated_time", record.updated_at),
+        ],
+        output_format,
     )

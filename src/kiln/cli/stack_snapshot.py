@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import click
 
+from kiln.cli.backend import stacks
 from kiln.cli.formatting import format_option, print_fields, print_rows
-from kiln.cli.stack import _embedded, _start, _unsuccessful, stack
+from kiln.cli.stack import _start, _unsuccessful, stack
 from kiln.errors import KilnError
-from kiln.service.snapshots import StackSnapshots, shown
+from kiln.service.snapshots import shown
 
 
 @stack.group("snapshot")
@@ -25,13 +25,13 @@ def snapshot() -> None:
 @format_option
 def snapshot_create(name_or_id: str, snapshot_name: str, wait: bool, output_format: str) -> None:
     """Take a snapshot of a stack (each resource that can keep a copy keeps one)."""
-    embedded = _embedded()
-    snapshots = StackSnapshots(embedded.service)
+    using = stacks()
+    snapshots = using.snapshots()
     try:
         record, taken = snapshots.create(name_or_id, snapshot_name)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
-    record = _start(embedded, record, wait)
+    record = _start(using, record, wait)
     found = snapshots.get(record.id, taken.id) if wait else taken
     print_fields(
         [
@@ -53,7 +53,7 @@ def snapshot_create(name_or_id: str, snapshot_name: str, wait: bool, output_form
 def snapshot_list(name_or_id: str, output_format: str) -> None:
     """List a stack's snapshots, oldest first."""
     try:
-        found = StackSnapshots(_embedded().service).list(name_or_id)
+        found = stacks().snapshots().list(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     print_rows(
@@ -70,10 +70,11 @@ def snapshot_list(name_or_id: str, output_format: str) -> None:
 def snapshot_show(name_or_id: str, snapshot_id: str, output_format: str) -> None:
     """Show a snapshot and the data it keeps."""
     try:
-        found = StackSnapshots(_embedded().service).get(name_or_id, snapshot_id)
+        found = stacks().snapshots().get(name_or_id, snapshot_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
-    print_fields(list(shown(found).items()), output_format)
+    # Times as every other command prints them (Heat's form).
+    print_fields(list({**shown(found), "creation_time": found.created_at}.items()), output_format)
 
 
 @snapshot.command("restore")
@@ -82,12 +83,12 @@ def snapshot_show(name_or_id: str, snapshot_id: str, output_format: str) -> None
 @click.option("--wait", is_flag=True, help="Wait until the stack is restored.")
 def snapshot_restore(name_or_id: str, snapshot_id: str, wait: bool) -> None:
     """Return a stack to a snapshot's template, environment and parameters."""
-    embedded = _embedded()
+    using = stacks()
     try:
-        record = StackSnapshots(embedded.service).restore(name_or_id, snapshot_id)
+        record = using.snapshots().restore(name_or_id, snapshot_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
-    record = _start(embedded, record, wait)
+    record = _start(using, record, wait)
     click.echo(f"{record.name} {record.state}")
     if wait and _unsuccessful(record):
         sys.exit(1)
@@ -99,7 +100,7 @@ def snapshot_restore(name_or_id: str, snapshot_id: str, wait: bool) -> None:
 def snapshot_delete(name_or_id: str, snapshot_id: str) -> None:
     """Delete a snapshot."""
     try:
-        left = asyncio.run(StackSnapshots(_embedded().service).delete(name_or_id, snapshot_id))
+        left = stacks().snapshots().delete(name_or_id, snapshot_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     for line in left:

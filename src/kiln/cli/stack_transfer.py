@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
+from kiln.cli.backend import CreateOptions, stacks
 from kiln.cli.formatting import format_option
-from kiln.cli.parameters import parse_parameters
 from kiln.cli.stack import (
-    _embedded,
+    _definition,
     _environment_option,
     _fail,
     _parameter_option,
@@ -19,7 +19,6 @@ from kiln.cli.stack import (
     stack,
 )
 from kiln.errors import KilnError
-from kiln.service.transfer import StackTransfer
 
 _output_file_option = click.option(
     "--output-file",
@@ -43,7 +42,7 @@ def _write(data: Any, output_file: Path | None) -> None:
 def export(name_or_id: str, output_file: Path | None) -> None:
     """Print the stack's data (as abandon would) and leave the stack as it is."""
     try:
-        data = StackTransfer(_embedded().service).export(name_or_id)
+        data = stacks().transfer().export(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     _write(data, output_file)
@@ -55,7 +54,7 @@ def export(name_or_id: str, output_file: Path | None) -> None:
 def abandon(name_or_id: str, output_file: Path | None) -> None:
     """Forget the stack without deleting what it made, and print the data to adopt it again."""
     try:
-        data = StackTransfer(_embedded().service).abandon(name_or_id)
+        data = stacks().transfer().abandon(name_or_id)
     except KilnError as error:
         raise click.ClickException(str(error)) from error
     _write(data, output_file)
@@ -90,17 +89,12 @@ def adopt(
         data = json.loads(adopt_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise click.ClickException(f"{adopt_file}: not valid JSON adopt data: {error}") from error
-    embedded = _embedded()
+    using = stacks()
     try:
-        record = StackTransfer(embedded.service).adopt(
-            name,
-            data,
-            environments=[(str(path), path.read_text(encoding="utf-8")) for path in environments],
-            parameters=parse_parameters(parameters),
-            timeout_mins=timeout,
-            disable_rollback=not enable_rollback,
-        )
+        definition = _definition(None, environments, parameters)
+        options = CreateOptions(timeout, disable_rollback=not enable_rollback)
+        record = using.transfer().adopt(name, data, definition, options)
     except KilnError as error:
         _fail(error)
         raise click.ClickException(str(error)) from error
-    _start_and_show(embedded, record, wait, output_format)
+    _start_and_show(using, record, wait, output_format)
