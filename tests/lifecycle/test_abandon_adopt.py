@@ -144,7 +144,7 @@ def test_adopt_refuses_data_without_a_resource_id(harness: Harness, tmp_path: Pa
     del data["resources"]["server"]["resource_id"]
     with pytest.raises(AdoptDataError, match=r"resources\.server\.resource_id"):
         StackTransfer(harness.service).adopt("adopted", data)
-    assert harness.service.list_stacks() == [harness.stack(stack_id)]
+    assert [s.id for s in harness.service.list_stacks()] == [stack_id]
 
 
 def test_adopt_fails_for_a_resource_that_does_not_exist(harness: Harness, tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def test_nested_stacks_are_created_updated_and_deleted_with_their_parent(
             name,
             1,
         )
-    assert harness.service.list_stacks() == [harness.stack(stack.id)]
+    assert [s.id for s in harness.service.list_stacks()] == [stack.id]
 
     stack = harness.run(harness.service.update(stack.id, _definition(greeting="hi")))
     assert stack.state == "UPDATE_COMPLETE", stack.status_reason
