@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 
@@ -16,11 +17,14 @@ class TemplateLimits:
     """Bounds that keep hostile or accidental input from exhausting the service.
 
     Defaults follow Heat's (``max_template_size`` 524288 bytes,
-    ``max_resources_per_stack`` 1000); the parser bounds are Kiln's own.
+    ``max_resources_per_stack`` 1000, ``max_stacks_per_tenant`` 512); the parser
+    bounds are Kiln's own.
     """
 
     max_template_bytes: int = 512 * 1024
     max_resources_per_stack: int = 1000
+    #: Top-level stacks one project may hold (Heat's max_stacks_per_tenant).
+    max_stacks_per_project: int = 512
     #: Provider templates and nested stacks inside each other (Heat's max_nested_stack_depth).
     max_stack_nesting_depth: int = 5
     #: Total nodes a document may expand to once YAML aliases are followed.
@@ -65,5 +69,36 @@ def limits_from_environment(environment: Mapping[str, str]) -> TemplateLimits:
 
 
 @dataclass(frozen=True)
+class LocalSettings:
+    """The Local provider's backend: where servers keep their state, and their addresses.
+
+    ``root`` None means ``$KILN_HOME/local``. Linux routes all of 127.0.0.0/8
+    to the loopback interface, so any range inside it works.
+    """
+
+    root: Path | None = None
+    address_range: str = "127.77.0.0/16"
+    #: Seconds a stopped server's processes get between SIGTERM and SIGKILL.
+    stop_grace_seconds: float = 5.0
+
+
+def local_settings_from_environment(environment: Mapping[str, str]) -> LocalSettings:
+    """``KILN_LOCAL_ROOT``, ``KILN_LOCAL_ADDRESS_RANGE``, ``KILN_LOCAL_STOP_GRACE_SECONDS``."""
+    defaults = LocalSettings()
+    root = environment.get("KILN_LOCAL_ROOT")
+    grace = environment.get("KILN_LOCAL_STOP_GRACE_SECONDS")
+    try:
+        seconds = float(grace) if grace else defaults.stop_grace_seconds
+    except ValueError:
+        raise ValueError(f"KILN_LOCAL_STOP_GRACE_SECONDS must be a number, not {grace!r}") from None
+    return LocalSettings(
+        root=Path(root) if root else None,
+        address_range=environment.get("KILN_LOCAL_ADDRESS_RANGE") or defaults.address_range,
+        stop_grace_seconds=seconds,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     limits: TemplateLimits = field(default_factory=TemplateLimits)
+    local: LocalSettings = field(default_factory=LocalSettings)

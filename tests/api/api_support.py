@@ -41,6 +41,7 @@ class Server:
     log_level: str = "warning"
     environ: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    workers: int = 1
     process: subprocess.Popen[str] | None = None
 
     @property
@@ -65,6 +66,8 @@ class Server:
                 self.auth,
                 "--log-level",
                 self.log_level,
+                "--workers",
+                str(self.workers),
             ],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -75,7 +78,7 @@ class Server:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{self.url}/", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/", timeout=1).status_code == 300:
                     return
             except httpx.HTTPError:
                 pass

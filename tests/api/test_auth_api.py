@@ -99,7 +99,7 @@ def _refused(response: httpx.Response, status: int, error_type: str) -> None:
 
 
 def test_the_version_document_needs_no_token(token_server: Server) -> None:
-    assert httpx.get(f"{token_server.url}/").status_code == 200
+    assert httpx.get(f"{token_server.url}/").status_code == 300
 
 
 def test_no_token_or_an_unknown_one_is_unauthorized(token_server: Server, issue: Issue) -> None:

@@ -54,7 +54,7 @@ def test_take_list_show_and_delete(api: Api) -> None:
 
 
 def test_restore_returns_the_stack_to_the_snapshot(api: Api) -> None:
-    base = api.created("web", TEMPLATE, parameters={"secret": SECRET})
+    base = api.created("web", TEMPLATE, parameters={"secret": SECRET}, tags="kept")
     snapshot = api.post(f"{base}/snapshots", {"name": "hello"}).json()
     api.wait("web")
     assert api.patch(base, {"parameters": {"greeting": "bonjour"}}).status_code == 202
@@ -66,6 +66,8 @@ def test_restore_returns_the_stack_to_the_snapshot(api: Api) -> None:
     assert shown["stack_status"] == "RESTORE_COMPLETE", shown["stack_status_reason"]
     assert _said(api, "web") == "hello"
     assert shown["parameters"]["secret"] == "******"
+    # As in Heat, a restore keeps the stack's tags.
+    assert shown["tags"] == ["kept"]
 
 
 def test_unknown_snapshots_stacks_and_bad_bodies(api: Api) -> None:

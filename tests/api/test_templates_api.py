@@ -92,6 +92,33 @@ def test_validate_describes_each_parameter_with_hidden_values_masked(api: Api) -
     assert api.get("/stacks").json() == {"stacks": []}
 
 
+def test_validate_answers_heat_placeholders_for_a_bare_template(api: Api) -> None:
+    bare = {
+        "heat_template_version": "2016-10-14",
+        "parameters": {"the_count": {"type": "number"}},
+        "resources": {"one": {"type": "OS::Heat::RandomString"}},
+    }
+    answer = api.post("/validate", {"template": bare})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "Description": "No description",
+        "Environment": {
+            "event_sinks": [],
+            "parameter_defaults": {},
+            "parameters": {},
+            "resource_registry": {"resources": {}},
+        },
+        "Parameters": {
+            "the_count": {
+                "Description": "",
+                "Label": "the_count",
+                "NoEcho": "false",
+                "Type": "Number",
+            }
+        },
+    }
+
+
 def test_validate_refuses_an_invalid_template_with_located_diagnostics(api: Api) -> None:
     error = error_of(api.post("/validate", {"template": BROKEN}), 400)
     assert error["type"] == "StackValidationFailed"

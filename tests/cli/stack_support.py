@@ -12,7 +12,7 @@ from cli_support import TIMESTAMP, UUID, Kiln
 EVENT_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \[([^\]]+)\]: ([A-Z]+_[A-Z_]+)  (.*)")
 PASSWORD = "s3cret-Pa55word"
 #: How a TestResource with ``fail: true`` named "broken" reports its failure.
-BROKEN = "ResourceFailed: resources.broken: Test Resource failed broken"
+BROKEN = "ValueError: resources.broken: Test Resource failed broken"
 
 CREATE_TEMPLATE = """\
 heat_template_version: 2018-08-31

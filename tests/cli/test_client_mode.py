@@ -24,6 +24,7 @@ from stack_support import (
     LONG_WAIT_TEMPLATE,
     NESTED_CHILD,
     NESTED_PARENT,
+    NONE_TEMPLATE,
     event_lines,
     finished,
     hooks_pause_until_cleared,
@@ -259,6 +260,20 @@ def test_errors_match_embedded_mode(embedded: Kiln, client: Kiln) -> None:
     )
 
 
+def test_update_tags_match_embedded_mode(embedded: Kiln, client: Kiln) -> None:
+    template = str(client.write("none.yaml", NONE_TEMPLATE))
+    create_in_both(embedded, client, "tagged", "-t", template, "--tags", "a,b")
+    update = ("stack", "update", "tagged", "--wait", "-f", "json")
+    # One at a time: each update must find the one before it over.
+    (kept,) = both(embedded, client, (*update, "--existing"))
+    assert json.loads(kept)["tags"] == ["a", "b"]
+    (replaced,) = both(embedded, client, (*update, "--existing", "--tags", "c"))
+    assert json.loads(replaced)["tags"] == ["c"]
+    # As in Heat, a full update without tags leaves the stack with none.
+    (cleared,) = both(embedded, client, (*update, "-t", template))
+    assert json.loads(cleared)["tags"] == []
+
+
 def test_updates_and_their_dry_runs_match_embedded_mode(embedded: Kiln, client: Kiln) -> None:
     first = str(client.write("first.yaml", SLOW_UPDATE))
     second = str(client.write("second.yaml", SLOW_UPDATE.replace("keep:", "other:")))
@@ -408,8 +423,9 @@ def test_cancel_and_delete_while_the_server_runs_a_create(client: Kiln) -> None:
     template = str(client.write("long.yaml", LONG_WAIT_TEMPLATE))
     client.data("stack", "create", "busy", "-t", template)
     wait_until_creating(client, "busy")
-    update = client.run("stack", "update", "busy", "-t", template, "--wait")
-    assert (update.returncode, update.stdout, update.stderr) == (
+    # An update would preempt the create (as in Heat); a check is refused.
+    checked = client.run("stack", "check", "busy")
+    assert (checked.returncode, checked.stdout, checked.stderr) == (
         1,
         "",
         "Error: Stack busy already has an action (CREATE) in progress.\n",

@@ -68,8 +68,12 @@ def test_create_waits_and_shows_outputs_with_hidden_parameters_masked(kiln: Kiln
                 "output_value": "hello world",
                 "description": "The greeting.",
             },
-            {"output_key": "item_output", "output_value": "hello world", "description": ""},
-            {"output_key": "token", "output_value": token, "description": ""},
+            {
+                "output_key": "item_output",
+                "output_value": "hello world",
+                "description": "No description given",
+            },
+            {"output_key": "token", "output_value": token, "description": "No description given"},
             {
                 "output_key": "broken",
                 "output_value": None,
@@ -137,8 +141,8 @@ def test_create_waits_and_shows_outputs_with_hidden_parameters_masked(kiln: Kiln
 
     assert json.loads(outputs.stdout) == [
         {"output_key": "message", "description": "The greeting."},
-        {"output_key": "item_output", "description": ""},
-        {"output_key": "token", "description": ""},
+        {"output_key": "item_output", "description": "No description given"},
+        {"output_key": "token", "description": "No description given"},
         {"output_key": "broken", "description": "Joins a string, which is not a list."},
     ]
     assert json.loads(broken.stdout) == shown["outputs"][3]
@@ -230,8 +234,9 @@ def test_second_operation_is_refused_and_cancel_without_rollback_fails_the_creat
     assert kiln.data("stack", "create", "busy", "-t", template)["stack_status"] == (
         "CREATE_IN_PROGRESS"
     )
-    update = kiln.run("stack", "update", "busy", "-t", template, "--wait")
-    assert (update.returncode, update.stdout, update.stderr) == (
+    # An update would preempt the create (as in Heat); a check is refused.
+    checked = kiln.run("stack", "check", "busy")
+    assert (checked.returncode, checked.stdout, checked.stderr) == (
         1,
         "",
         "Error: Stack busy already has an action (CREATE) in progress.\n",
@@ -354,7 +359,7 @@ def test_update_in_place_with_existing_and_by_replacement_and_dry_runs(kiln: Kil
     after_patch = json.loads(patched.stdout)
     assert after_patch["parameters"]["greeting"] == "bye"
     assert after_patch["outputs"] == [
-        {"output_key": "item_output", "output_value": "bye", "description": ""}
+        {"output_key": "item_output", "output_value": "bye", "description": "No description given"}
     ]
 
     # A full update (PUT) forgets the parameters not given again: greeting is back to its default.
@@ -677,3 +682,8 @@ def test_export_abandon_and_adopt_commands(kiln: Kiln) -> None:
     refused = kiln.run("stack", "adopt", "other", "--adopt-file", str(broken))
     assert refused.returncode == 1
     assert "adopt data.resources: must be an object" in refused.stderr
+    # The file is read as the API reads a request's adopt data.
+    garbled = kiln.write("garbled.json", "{not json")
+    refused = kiln.run("stack", "adopt", "other", "--adopt-file", str(garbled))
+    assert refused.returncode == 1
+    assert "Error: Invalid adopt data: Expecting property name" in refused.stderr

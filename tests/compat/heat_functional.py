@@ -203,7 +203,10 @@ class KilnServer:
     def _answers(self) -> bool:
         try:
             with urllib.request.urlopen(self.url + "/", timeout=2) as answer:
-                return bool(answer.status == 200)
+                return bool(answer.status == 300)
+        except urllib.error.HTTPError as answer:
+            # The version document comes with 300 Multiple Choices, which urllib raises.
+            return answer.code == 300
         except (OSError, urllib.error.URLError):
             return False
 

@@ -163,3 +163,70 @@ def test_abandon_refuses_a_stack_in_progress(harness: Harness, tmp_path: Path) -
     with pytest.raises(KilnError, match="in progress"):
         StackTransfer(harness.service).abandon(stack_id)
     assert harness.service.get(stack_id).state == "CHECK_IN_PROGRESS"
+
+
+PROVIDER = """\
+heat_template_version: 2013-05-23
+parameters:
+  one: {type: string, default: foo}
+resources:
+  RealRandom:
+    type: OS::Heat::RandomString
+    properties: {salt: {get_param: one}}
+outputs:
+  the_str: {value: {get_attr: [RealRandom, value]}}
+"""
+
+GROUP_AND_PROVIDER = """\
+heat_template_version: 2013-05-23
+resources:
+  the_nested:
+    type: the.yaml
+    properties: {one: my_name}
+  group1:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def: {type: OS::Heat::RandomString}
+outputs:
+  value: {value: {get_attr: [the_nested, the_str]}}
+  test0: {value: {get_attr: [group1, resource.0.value]}}
+  test1: {value: {get_attr: [group1, resource.1.value]}}
+"""
+
+
+def _random(value: str) -> dict[str, Any]:
+    return {
+        "type": "OS::Heat::RandomString",
+        "resource_id": value,
+        "resource_data": {"value": value},
+    }
+
+
+def test_adopt_takes_nested_stacks_without_a_template_from_the_resources(
+    harness: Harness,
+) -> None:
+    data = {
+        "template": GROUP_AND_PROVIDER,
+        "resources": {
+            # As in Heat's adopt data: the nested resources, with no template or id.
+            "the_nested": {"type": "the.yaml", "resources": {"RealRandom": _random("goopie")}},
+            "group1": {
+                "type": "OS::Heat::ResourceGroup",
+                "resource_id": "test-group1-id",
+                "resources": {"0": _random("zero"), "1": _random("one")},
+            },
+        },
+    }
+    transfer = StackTransfer(harness.service)
+    adopted = harness.run(transfer.adopt("adopted", data, files={"the.yaml": PROVIDER}))
+    assert adopted.state == "ADOPT_COMPLETE", adopted.status_reason
+    outputs = {o.key: o.value for o in harness.service.outputs(adopted)}
+    assert outputs == {"value": "goopie", "test0": "zero", "test1": "one"}
+    live = harness.live(adopted)
+    for name in ("the_nested", "group1"):
+        child = harness.service.stacks.get(live[name].physical_id or "")
+        assert child is not None and child.parent_resource == name
+        assert child.state == "ADOPT_COMPLETE"
+    nested = harness.service.stacks.get(live["the_nested"].physical_id or "")
+    assert nested is not None and nested.parameters == {"one": "my_name"}

@@ -10,6 +10,7 @@ from lifecycle_support import Harness
 from kiln.errors import KilnError
 from kiln.plan.state import StackRecord
 from kiln.resources.heat.autoscaling import new_capacity
+from kiln.service.stacks import StackDefinition
 
 SCALING = """\
 heat_template_version: 2018-08-31
@@ -106,6 +107,65 @@ def test_a_group_refuses_to_resize_while_its_stack_is_busy(harness: Harness) -> 
         asyncio.run(harness.service.signal(stack.id, "up", None))
 
 
+PATHS = """\
+heat_template_version: 2014-10-16
+resources:
+  group:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      cooldown: 0
+      desired_capacity: 3
+      min_size: 1
+      max_size: 5
+      resource:
+        type: OS::Heat::RandomString
+  down:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: group}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: -1
+outputs:
+  all_values: {value: {get_attr: [group, outputs_list, value]}}
+  value_0: {value: {get_attr: [group, resource.0.value]}}
+  value_1: {value: {get_attr: [group, resource.1, value]}}
+  ref_0: {value: {get_attr: [group, resource.0]}}
+  refs: {value: {get_attr: [group, refs]}}
+"""
+
+
+def test_member_paths_name_the_members_by_position_oldest_first(harness: Harness) -> None:
+    stack = harness.create("paths", PATHS)
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    outputs = {o.key: o.value for o in harness.service.outputs(stack)}
+    values = outputs["all_values"]
+    assert len(values) == 3 and all(isinstance(value, str) for value in values)
+    assert outputs["value_0"] == values[0]
+    assert outputs["value_1"] == values[1]
+    assert outputs["ref_0"] == outputs["refs"][0]
+
+    # Scaling down drops the oldest member: resource.0 is now the one created second.
+    _signal_all(harness, stack, "down")
+    assert _members(harness, stack) == ["1", "2"]
+    outputs = {o.key: o.value for o in harness.service.outputs(harness.stack(stack.id))}
+    assert outputs["all_values"] == values[1:]
+    assert outputs["value_0"] == values[1]
+    assert outputs["value_1"] == values[2]
+
+
+def test_a_groups_cooldown_starts_when_it_is_created(harness: Harness) -> None:
+    stack = harness.create("cooling", PATHS.replace("cooldown: 0", "cooldown: 60"))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    _signal_all(harness, stack, "down")
+    assert _members(harness, stack) == ["0", "1", "2"]
+    reasons = [
+        e.status_reason
+        for e in harness.service.event_records(stack)
+        if e.resource_name == "group" and e.action.value == "SIGNAL"
+    ]
+    assert reasons == ["Signal: result:cooldown, size:3"]
+
+
 @pytest.mark.parametrize(
     ("current", "kind", "adjustment", "step", "expected"),
     [
@@ -122,3 +182,17 @@ def test_new_capacity_follows_heats_arithmetic(
     current: int, kind: str, adjustment: float, step: int | None, expected: int
 ) -> None:
     assert new_capacity(current, kind, adjustment, step, 1, 8) == expected
+
+
+def test_an_attribute_the_group_does_not_have_is_refused_where_it_is_read(
+    harness: Harness,
+) -> None:
+    template = PATHS + "  bogus: {value: {get_attr: [group, bogus]}}\n"
+    result = harness.service.validate("bogus", StackDefinition(template))
+    assert [(d.code, str(d.path)) for d in result.errors] == [
+        ("R4007", "outputs.bogus.value.get_attr[0]")
+    ]
+    assert "has no attribute 'bogus'" in result.errors[0].message
+    assert result.errors[0].span is not None
+    # The declared attributes and the ``resource.N`` paths (in both forms) are fine.
+    assert harness.service.validate("paths", StackDefinition(PATHS)).ok

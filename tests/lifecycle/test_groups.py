@@ -115,6 +115,45 @@ def test_a_chain_creates_each_member_after_the_one_before(harness: Harness) -> N
     assert isinstance(refs["2"], str) and len(refs["2"]) == 32
 
 
+PATH_AFTER_MEMBER = """\
+heat_template_version: 2016-04-08
+resources:
+  chain:
+    type: OS::Heat::ResourceChain
+    properties:
+      resources: [OS::Heat::RandomString, OS::Heat::RandomString]
+      resource_properties: {length: 8}
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def:
+        type: OS::Heat::Value
+        properties: {value: "member-%index%"}
+outputs:
+  chain_first: {value: {get_attr: [chain, resource.0, value]}}
+  chain_first_ref: {value: {get_attr: [chain, resource.0]}}
+  chain_values: {value: {get_attr: [chain, attributes, value]}}
+  group_second: {value: {get_attr: [group, resource.1, value]}}
+  group_second_dotted: {value: {get_attr: [group, resource.1.value]}}
+"""
+
+
+def test_a_path_after_a_member_reads_that_members_attribute(harness: Harness) -> None:
+    definition = StackDefinition(PATH_AFTER_MEMBER)
+    stack = harness.run(harness.service.create("paths", definition))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    outputs = _outputs(harness, stack)
+    values = outputs["chain_values"]
+    assert isinstance(values, dict) and sorted(values) == ["0", "1"]
+    assert len(values["0"]) == 8
+    # [chain, resource.0, value] is [chain, resource.0.value]; [chain, resource.0] stays
+    # the member's reference (a RandomString's is its string).
+    assert outputs["chain_first"] == values["0"]
+    assert outputs["chain_first_ref"] == values["0"]
+    assert outputs["group_second"] == outputs["group_second_dotted"] == "member-1"
+
+
 ROLLING = """\
 heat_template_version: 2018-08-31
 parameters:

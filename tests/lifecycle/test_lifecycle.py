@@ -149,9 +149,7 @@ def test_failed_create_rolls_back_everything(harness: Harness) -> None:
 def test_failed_create_without_rollback_keeps_what_was_made(harness: Harness) -> None:
     stack = harness.create("kept", FAILING, disable_rollback=True)
     assert stack.state == "CREATE_FAILED"
-    assert stack.status_reason.startswith(
-        "Resource CREATE failed: ResourceFailed: resources.broken:"
-    )
+    assert stack.status_reason.startswith("Resource CREATE failed: ValueError: resources.broken:")
     live = harness.live(stack)
     assert live["fine"].state == "CREATE_COMPLETE"
     assert live["broken"].state == "CREATE_FAILED"
@@ -184,15 +182,23 @@ def test_failed_update_after_a_failure_without_rollback_can_be_retried(harness: 
     assert sorted(harness.live(stack)) == ["after", "broken", "fine"]
 
 
-def test_only_one_operation_at_a_time(harness: Harness) -> None:
+def test_only_one_operation_at_a_time_but_an_update_preempts_a_create(harness: Harness) -> None:
     stack = harness.service.create("busy", StackDefinition(textwrap.dedent(FAILING)))
     with pytest.raises(OperationInProgress, match="already has an action"):
-        harness.service.update(stack.id, StackDefinition("heat_template_version: 2018-08-31\n"))
+        harness.service.check(stack.id)
     with pytest.raises(OperationInProgress, match="already has an action"):
-        harness.service.update(
-            stack.id, StackDefinition("heat_template_version: 2018-08-31\n"), existing=True
-        )
-    harness.run(stack)
+        harness.service.suspend(stack.id)
+    # As in Heat's convergence, an update takes over from the create in progress.
+    fixed = textwrap.dedent(FAILING).replace("{fail: true}", "{fail: false}")
+    updated = harness.service.update(stack.id, StackDefinition(fixed))
+    assert (updated.state, updated.template, updated.previous_template) == (
+        "UPDATE_IN_PROGRESS",
+        fixed,
+        textwrap.dedent(FAILING),
+    )
+    stack = harness.run(stack)
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    assert sorted(harness.live(stack)) == ["after", "broken", "fine"]
 
 
 def test_invalid_templates_change_nothing(harness: Harness) -> None:

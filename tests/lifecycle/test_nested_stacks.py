@@ -135,10 +135,8 @@ def test_a_failure_inside_a_nested_stack_fails_and_rolls_back_the_parent(
         for e in harness.service.event_records(stack)
         if (e.resource_name, e.status.value) == ("nested", "FAILED")
     )
-    assert failure == (
-        "ResourceFailed: resources.nested: Resource CREATE failed: ResourceFailed: "
-        "resources.broken: Test Resource failed broken"
-    )
+    # As in Heat, the reason names the failing resource inside the nested stack.
+    assert failure == "ValueError: resources.nested.resources.broken: Test Resource failed broken"
     assert harness.records(stack) == []
 
 
@@ -195,3 +193,72 @@ def test_a_provider_template_reads_its_parent_resource_through_resource_facade(
         "metadata": {"role": "web"},
         "deletion_policy": "Retain",
     }
+
+
+READ_INTO = """\
+heat_template_version: 2014-10-16
+resources:
+  secret:
+    type: My::Secret
+  copy:
+    type: OS::Heat::Value
+    properties: {value: {get_resource: secret}}
+outputs:
+  by_output: {value: {get_attr: [secret, nested_str]}}
+  by_path: {value: {get_attr: [secret, resource.inner, value]}}
+  dotted: {value: {get_attr: [secret, resource.inner.value]}}
+  unread: {value: {get_attr: [secret, resource.unread.value]}}
+  inner_ref: {value: {get_attr: [secret, resource.inner]}}
+  ref: {value: {get_resource: secret}}
+  copied: {value: {get_attr: [copy, value]}}
+"""
+
+SECRET = """\
+heat_template_version: 2014-10-16
+resources:
+  inner:
+    type: OS::Heat::RandomString
+  unread:
+    type: OS::Heat::RandomString
+    properties: {length: 5}
+outputs:
+  nested_str: {value: {get_attr: [inner, value]}}
+"""
+
+
+def _read_into(harness: Harness, name: str, nested: str) -> tuple[StackRecord, dict[str, object]]:
+    definition = StackDefinition(
+        READ_INTO,
+        files={"secret.yaml": nested},
+        environments=[("env.yaml", "resource_registry: {My::Secret: secret.yaml}")],
+    )
+    stack = harness.run(harness.service.create(name, definition))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    return stack, _outputs(harness, stack)
+
+
+def test_a_provider_resource_reads_into_its_nested_stacks_resources(harness: Harness) -> None:
+    _, outputs = _read_into(harness, "reader", SECRET)
+    value = outputs["by_output"]
+    assert isinstance(value, str) and len(value) == 32
+    assert outputs["by_path"] == outputs["dotted"] == value
+    # An attribute the nested template itself never reads is read all the same.
+    unread = outputs["unread"]
+    assert isinstance(unread, str) and len(unread) == 5
+    # resource.NAME alone is the nested resource's reference (a RandomString's string).
+    assert outputs["inner_ref"] == value
+
+
+def test_a_provider_resource_is_referred_to_by_its_nested_stacks_arn(harness: Harness) -> None:
+    stack, outputs = _read_into(harness, "arn", SECRET)
+    child = harness.service.stacks.get(harness.live(stack)["secret"].physical_id or "")
+    assert child is not None
+    arn = f"arn:openstack:heat::{child.project_id}:stacks/{child.name}/{child.id}"
+    assert outputs["ref"] == outputs["copied"] == arn
+
+
+def test_a_nested_stack_id_output_is_the_provider_resources_reference(harness: Harness) -> None:
+    nested = SECRET + "  OS::stack_id: {value: {get_resource: inner}}\n"
+    stack, outputs = _read_into(harness, "transparent", nested)
+    assert outputs["ref"] == outputs["copied"] == outputs["by_output"]
+    assert harness.live(stack)["secret"].physical_id != outputs["ref"]

@@ -105,3 +105,29 @@ def test_preview_depth_zero_shows_only_the_top(harness: Harness) -> None:
         depth=0,
     )
     assert [preview.path for preview in previews] == ["top"]
+
+
+def test_preview_updates_every_nested_stack_and_deletes_the_resources_of_removed_ones(
+    harness: Harness,
+) -> None:
+    created = harness.run(
+        harness.service.create("top", StackDefinition(PARENT, files={"child.yaml": CHILD}))
+    )
+    unchanged = preview_update(
+        harness.service, created, StackDefinition(PARENT, files={"child.yaml": CHILD})
+    )
+    by_path = {preview.path: preview for preview in unchanged}
+    # Heat's rule: a nested stack is always updated; its own resources decide what changes.
+    assert _steps(by_path["top"].plan) == [
+        ("same", "alone"),
+        ("update", "app"),
+        ("update", "group"),
+    ]
+    assert _steps(by_path["top/app"].plan) == [("same", "kept"), ("same", "said")]
+
+    without_app = PARENT.split("  app:")[0] + "  alone: {type: OS::Heat::None}\n"
+    removed = preview_update(harness.service, created, StackDefinition(without_app))
+    by_path = {preview.path: preview for preview in removed}
+    assert ("delete", "app") in _steps(by_path["top"].plan)
+    assert _steps(by_path["top/app"].plan) == [("delete", "kept"), ("delete", "said")]
+    assert harness.stack(created.id).state == "CREATE_COMPLETE"

@@ -70,6 +70,7 @@ def full_resource(stack: StackRecord) -> ResourceRecord:
         idempotency_token=new_id(),
         intent=Intent.UPDATE_ISSUED,
         provider_data={"operation": "op-123", "poll": 3},
+        implementation="OS::Trove::Instance",
         created_at=datetime(2030, 5, 6, 7, 8, 9, 10, tzinfo=UTC),
         updated_at=datetime(2030, 5, 6, 7, 9, 0, tzinfo=UTC),
     )

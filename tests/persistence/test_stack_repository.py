@@ -142,6 +142,26 @@ def test_save_definition_replaces_what_an_update_changes(
     assert stacks.save_definition(changed) is False
 
 
+def test_a_definition_saved_unless_changed_since_never_overwrites_a_newer_one(
+    stacks: StackRepository, clock: Clock
+) -> None:
+    """A rollback's end puts the old definition back only if no update came meanwhile."""
+    record = stacks.create(stack("s", template="failed", previous_template="old"))
+    seen = stacks.get(record.id)
+    assert seen is not None
+    restored = replace(seen, template="old", previous_template="")
+    clock.advance(1)
+    newer = replace(seen, template="newer", previous_template="old")
+    assert stacks.save_definition(newer) is True
+    assert stacks.save_definition(restored, unchanged_since=seen) is False
+    current = stacks.get(record.id)
+    assert current is not None and current.template == "newer"
+    # Unchanged since it was read: saved.
+    assert stacks.save_definition(restored, unchanged_since=current) is True
+    final = stacks.get(record.id)
+    assert final is not None and (final.template, final.previous_template) == ("old", "")
+
+
 def test_a_value_once_encrypted_stays_encrypted(
     stacks: StackRepository, database: Database
 ) -> None:
@@ -351,6 +371,58 @@ def test_paging_one_by_one_gives_the_full_list(
         marker = page[-1].id
     assert paged == full
     assert len(full) == 4
+
+
+def test_a_listed_stack_carries_what_a_listing_shows(stacks: StackRepository) -> None:
+    parent = stacks.create(stack("parent", project_id="tenant-1"))
+    record = stacks.create(full_stack(parent.id), hidden_names={"password"})
+    [listed] = stacks.list("tenant-1", StackFilters(show_nested=True, names=["web-tier"]))
+    # Everything but the definition (and the operation's bookkeeping), as stored.
+    assert listed == replace(
+        record,
+        template="",
+        files={},
+        environments=(),
+        parameters={},
+        previous_template="",
+        previous_files={},
+        previous_environments=(),
+        previous_parameters={},
+        converge=False,
+        current_traversal=None,
+        deadline_at=None,
+    )
+    assert listed.created_at is not None and listed.created_at.tzinfo is UTC
+    assert listed.action is Action.CREATE and listed.status is Status.IN_PROGRESS
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        pytest.param(
+            "2030-01-01 12:00:00.000001",
+            datetime(2030, 1, 1, 12, 0, 0, 1, tzinfo=UTC),
+            id="as-written",
+        ),
+        pytest.param(
+            "2030-01-01 12:00:00", datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC), id="no-fraction"
+        ),
+    ],
+)
+def test_sqlite_timestamps_read_as_aware_utc(
+    stacks: StackRepository, database: Database, stored: str, expected: datetime
+) -> None:
+    if database.backend != "sqlite":
+        pytest.skip("SQLite keeps timestamps as text")
+    record = stacks.create(stack("timed"))
+    with database.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE stacks SET created_at = :stored WHERE id = :id"),
+            {"stored": stored, "id": record.id},
+        )
+    for loaded in (stacks.get(record.id), *stacks.list("p1")):
+        assert loaded is not None and loaded.created_at == expected
+        assert loaded.created_at.tzinfo is UTC
 
 
 def test_count_uses_the_same_filters(stacks: StackRepository, listed: dict[str, str]) -> None:

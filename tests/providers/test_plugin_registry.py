@@ -46,6 +46,13 @@ INSTALLED_TYPES = [
     "AWS::CloudFormation::Stack",
     "AWS::CloudFormation::WaitCondition",
     "AWS::CloudFormation::WaitConditionHandle",
+    "Local::HealthMonitor",
+    "Local::LoadBalancer",
+    "Local::Pool",
+    "Local::PoolMember",
+    "Local::Server",
+    "Local::Volume",
+    "Local::VolumeAttachment",
     *HEAT_TYPES,
 ]
 

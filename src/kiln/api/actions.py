@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 
 from kiln.api.errors import ApiError
-from kiln.api.stacks import State, _redirect, identified, service_for
+from kiln.api.stacks import REDIRECT_RESPONSES, State, _redirect, identified, service_for
 from kiln.plan.state import StackRecord
 from kiln.service.stacks import StackService
 
@@ -24,7 +24,11 @@ ACTIONS: dict[str, Callable[[StackService, str], StackRecord]] = {
 }
 
 
-@router.post("/{stack_id}/actions", summary="Suspend, resume, check or cancel an update")
+@router.post(
+    "/{stack_id}/actions",
+    response_class=Response,
+    summary="Suspend, resume, check or cancel an update",
+)
 def stack_action(
     project_id: str,
     stack_name: str,
@@ -50,7 +54,13 @@ def stack_action(
     return Response(status_code=200)
 
 
-@router.post("/actions", summary="Find a stack by name (redirect)", status_code=302)
+@router.post(
+    "/actions",
+    summary="Find a stack by name (redirect)",
+    status_code=302,
+    response_class=Response,
+    responses=REDIRECT_RESPONSES,
+)
 def lookup_actions(request: Request, project_id: str, stack_name: str, state: State) -> Response:
     """As Heat does, a name alone redirects to the stack's URL (clients post actions there)."""
     return _redirect(request, service_for(state, project_id).get(stack_name), "actions")

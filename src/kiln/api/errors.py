@@ -9,6 +9,7 @@ hidden parameter sent in a bad request never appears in the answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +20,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiln.errors import ConflictError, DiagnosticError, KilnError, NotFoundError
+
+#: The diagnostic of a template with more resources than a stack may have.
+RESOURCE_LIMIT_CODE = "L8002"
 
 #: What Heat says of each status in ``explanation``.
 _EXPLANATIONS = {
@@ -55,7 +59,7 @@ class ErrorBody(BaseModel):
 #: The errors any route may answer with, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
-    for status in (400, 401, 403, 404, 405, 409, 413, 500)
+    for status in (400, 401, 403, 404, 405, 409, 500)
 }
 
 
@@ -106,21 +110,39 @@ def from_kiln_error(error: KilnError) -> ApiError:
         kind = "StackExists" if type(error).__name__ == "StackExists" else "ActionInProgress"
         return ApiError(409, kind, str(error))
     if isinstance(error, DiagnosticError):
+        # Past the resources-per-stack limit Heat answers RequestLimitExceeded.
+        over_limit = any(d.code == RESOURCE_LIMIT_CODE for d in error.diagnostics)
         return ApiError(
             400,
-            "StackValidationFailed",
+            "RequestLimitExceeded" if over_limit else "StackValidationFailed",
             str(error),
             [diagnostic.to_dict() for diagnostic in error.diagnostics],
         )
-    return ApiError(400, "Invalid", str(error))
+    # An error may name the Heat type it stands for (``heat_type``).
+    return ApiError(400, str(getattr(error, "heat_type", "Invalid")), str(error))
+
+
+#: How a message names where a bad value came from.
+_SOURCES = {"query": "query parameter", "header": "header", "path": "path segment"}
+
+
+def _problem_message(problem: Mapping[str, Any]) -> str:
+    """One problem the framework found, said the way Kiln's own checks say theirs."""
+    location = [str(part) for part in problem.get("loc", ())]
+    kind = problem.get("type", "")
+    if kind == "json_invalid":
+        detail = (problem.get("ctx") or {}).get("error", "JSON decode error")
+        at = f" (at character {location[-1]})" if len(location) > 1 else ""
+        return f"The request body is not valid JSON: {detail}{at}."
+    if location == ["body"]:
+        return "The request body must be a JSON object."
+    source, *field = location or ["request"]
+    name = ".".join(field) or source
+    return f"Invalid {_SOURCES.get(source, 'field')} '{name}': {problem.get('msg', 'invalid')}."
 
 
 def _validation_message(error: RequestValidationError) -> str:
-    parts = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
-        parts.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
+    return " ".join(_problem_message(problem) for problem in error.errors()) or "Invalid request."
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from kiln.api.errors import ApiError
-from kiln.api.resources import int_param
-from kiln.api.shapes import event_entry
+from kiln.api.params import int_param
+from kiln.api.shapes import event_entries
 from kiln.api.stacks import State, identified, service_for
 from kiln.service.queries import EventQuery, list_events
 
@@ -102,8 +102,4 @@ def _events(
     service = service_for(state, project_id)
     stack = identified(service, stack_name, stack_id)
     root = stack if query.nested_depth else None
-    base = str(request.base_url)
-    return [
-        event_entry(base, member, event, root)
-        for member, event in list_events(service, stack, query)
-    ]
+    return event_entries(str(request.base_url), list_events(service, stack, query), root)

@@ -11,9 +11,13 @@ from kiln import __version__
 router = APIRouter(tags=["info"])
 
 
-@router.get("/", summary="API versions")
+@router.get("/", summary="API versions", status_code=300)
 def versions(request: Request) -> dict[str, Any]:
-    """Heat's version document: one version, v1.0, current."""
+    """Heat's version document: one version, v1.0, current.
+
+    Heat answers it with 300 Multiple Choices (version negotiation), and clients that
+    discover the API expect exactly that.
+    """
     return {
         "versions": [
             {

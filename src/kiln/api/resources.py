@@ -17,35 +17,21 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from kiln.api.errors import ApiError
+from kiln.api.params import int_param
 from kiln.api.shapes import resource_entry
 from kiln.api.stacks import State, _bool_param, identified, service_for
 from kiln.engine.validation import validate_stack
 from kiln.plan.state import ResourceRecord, StackRecord
 from kiln.service.queries import ResourceFilters, list_resources
 from kiln.service.stacks import ResourceNotFoundError, StackService
+from kiln.template.conditions import is_enabled
+from kiln.template.functions.base import Resolver
 
 router = APIRouter(prefix="/v1/{project_id}/stacks/{stack_name}/{stack_id}", tags=["resources"])
 
 #: Query parameters the resource list takes: its filters, then its options.
 FILTERS = ("name", "status", "action", "type", "id", "physical_resource_id")
 OPTIONS = ("nested_depth", "with_detail")
-
-
-def int_param(name: str, value: str | None, default: int = 0) -> int:
-    """A non-negative whole number from the query, or Heat's 400 saying what is wrong."""
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ApiError(400, "Invalid", f"Only integer is acceptable by '{name}'.") from None
-    if number < 0:
-        raise ApiError(
-            400,
-            "Invalid",
-            f"Value '{value}' is invalid for '{name}' which only accepts non-negative integer.",
-        )
-    return number
 
 
 def _base(request: Request) -> str:
@@ -82,7 +68,18 @@ def _record(service: StackService, stack: StackRecord, name: str) -> ResourceRec
     for record in service.resource_records(stack):
         if record.name == name:
             return record
-    raise ResourceNotFoundError(name)
+    # As in Heat, a resource of the template that was never acted on (its create
+    # never started because one it depends on failed) is INIT_COMPLETE.
+    result = validate_stack(stack, service.plugins, service.limits)
+    declaration = result.template.resources.get(name) if result.template is not None else None
+    resolver = Resolver(result.scope, result.limits) if result.scope is not None else None
+    if (
+        declaration is None
+        or resolver is None
+        or is_enabled(resolver, declaration.condition, declaration.path) is False
+    ):
+        raise ResourceNotFoundError(name)
+    return ResourceRecord(id="", stack_id=stack.id, name=name, type=declaration.type)
 
 
 @router.get("/resources", summary="List a stack's resources")

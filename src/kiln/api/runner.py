@@ -2,7 +2,10 @@
 
 A request records an operation (the service's compare-and-swap) and asks the
 runner to run it; the runner starts an engine for the stack in the server's
-loop unless one already runs it here. It also looks, now and then, for
+loop unless one already runs it here. An engine that finds the stack held by
+another (in this process or another worker) steps aside: the holder takes the
+operation up, at its latest once it has given the lease back (see
+:meth:`kiln.engine.operation.Engine.run`). It also looks, now and then, for
 operations whose engine died (their lease expired, here or in another
 process) and resumes them. On shutdown every engine stops at its next wait:
 the steps in flight finish and are recorded, leases are given back, and
@@ -38,6 +41,8 @@ class EngineRunner:
         self._engines: dict[str, Engine] = {}
         self._recovery: asyncio.Task[None] | None = None
         self._stopping = False
+        #: Stacks launched while an engine of theirs was still winding down here.
+        self._again: set[str] = set()
 
     def start(self) -> None:
         """Bind to the running loop and start looking for stalled operations."""
@@ -57,6 +62,9 @@ class EngineRunner:
     def _start(self, stack_id: str) -> None:
         current = self._tasks.get(stack_id)
         if current is not None and not current.done():
+            # That engine takes up an operation recorded while it runs, unless it was
+            # already past its last look: then the stack runs again once it is done.
+            self._again.add(stack_id)
             return
         engine = self.make_engine()
         self._engines[stack_id] = engine
@@ -69,6 +77,10 @@ class EngineRunner:
             LOG.exception("the operation of stack %s stopped with an error", stack_id)
         finally:
             self._engines.pop(stack_id, None)
+            if stack_id in self._again and not self._stopping:
+                self._again.discard(stack_id)
+                # After this task is done, so that ``_start`` does not find it running.
+                asyncio.get_running_loop().call_soon(self._start, stack_id)
 
     async def _recover_forever(self) -> None:
         while not self._stopping:

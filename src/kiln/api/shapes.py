@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,14 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def iso_time(value: datetime | None) -> str | None:
-    return value.strftime(TIME_FORMAT) if value is not None else None
+    """``value`` in :data:`TIME_FORMAT` (as written, whatever its zone: records hold UTC).
+
+    Cut from ``isoformat``, which is several times cheaper than ``strftime``: a
+    list of a thousand stacks or events formats thousands of these.
+    """
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def stack_url(base_url: str, stack: StackRecord) -> str:
@@ -139,25 +147,55 @@ def event_entry(
 ) -> dict[str, Any]:
     """An event as Heat's event list and show give it; ``root`` is the stack whose
     nested stacks were listed too (Heat's ``root_stack`` link)."""
-    resource_url = f"{stack_url(base_url, stack)}/resources/{event.resource_name}"
-    links = [
-        {"href": f"{resource_url}/events/{event.id}", "rel": "self"},
-        {"href": resource_url, "rel": "resource"},
-        {"href": stack_url(base_url, stack), "rel": "stack"},
-    ]
-    if root is not None:
-        links.append({"href": stack_url(base_url, root), "rel": "root_stack"})
-    return {
-        "id": event.id,
-        "event_time": iso_time(event.created_at),
-        "resource_name": event.resource_name,
-        "logical_resource_id": event.resource_name,
-        "physical_resource_id": event.physical_id or "",
-        "resource_type": event.resource_type,
-        "resource_status": f"{event.action}_{event.status}",
-        "resource_status_reason": event.status_reason,
-        "links": links,
-    }
+    return event_entries(base_url, [(stack, event)], root)[0]
+
+
+def event_entries(
+    base_url: str,
+    events: Iterable[tuple[StackRecord, EventRecord]],
+    root: StackRecord | None = None,
+) -> list[dict[str, Any]]:
+    """Each (stack, event) pair as :func:`event_entry` gives it.
+
+    Each stack's URL and each distinct time is formatted once, not once per event:
+    a stack's event list is thousands long, and the engine records the events of
+    steps that end together with one time.
+    """
+    root_link = None if root is None else {"href": stack_url(base_url, root), "rel": "root_stack"}
+    urls: dict[str, str] = {}
+    times: dict[datetime | None, str | None] = {}
+    entries = []
+    for stack, event in events:
+        url = urls.get(stack.id)
+        if url is None:
+            url = urls[stack.id] = stack_url(base_url, stack)
+        created = event.created_at
+        if created in times:
+            event_time = times[created]
+        else:
+            event_time = times[created] = iso_time(created)
+        resource_url = f"{url}/resources/{event.resource_name}"
+        links = [
+            {"href": f"{resource_url}/events/{event.id}", "rel": "self"},
+            {"href": resource_url, "rel": "resource"},
+            {"href": url, "rel": "stack"},
+        ]
+        if root_link is not None:
+            links.append(dict(root_link))
+        entries.append(
+            {
+                "id": event.id,
+                "event_time": event_time,
+                "resource_name": event.resource_name,
+                "logical_resource_id": event.resource_name,
+                "physical_resource_id": event.physical_id or "",
+                "resource_type": event.resource_type,
+                "resource_status": f"{event.action}_{event.status}",
+                "resource_status_reason": event.status_reason,
+                "links": links,
+            }
+        )
+    return entries
 
 
 def snapshot_entry(snapshot: SnapshotRecord) -> dict[str, Any]:

@@ -59,7 +59,12 @@ async def delete_snapshot(
     return Response(status_code=204)
 
 
-@router.post("/{snapshot_id}/restore", status_code=202, summary="Restore a stack to a snapshot")
+@router.post(
+    "/{snapshot_id}/restore",
+    status_code=202,
+    response_class=Response,
+    summary="Restore a stack to a snapshot",
+)
 def restore_snapshot(
     project_id: str, stack_name: str, stack_id: str, snapshot_id: str, state: State
 ) -> Response:

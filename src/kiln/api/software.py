@@ -15,7 +15,7 @@ from fastapi import APIRouter, Response
 
 from kiln.api.app import ServerState
 from kiln.api.errors import ApiError
-from kiln.api.resources import int_param
+from kiln.api.params import int_param
 from kiln.api.stacks import JsonBody, State
 from kiln.providers.software_config import DEFAULT_GROUP, DeploymentChange
 from kiln.service.software_config import (

@@ -3,6 +3,8 @@ export, template, environment, files and outputs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -12,6 +14,7 @@ from kiln.api import bodies
 from kiln.api.app import ServerState, server_state
 from kiln.api.auth import Caller, caller
 from kiln.api.errors import ApiError
+from kiln.api.params import MAX_QUERY_INTEGER
 from kiln.api.preview_changes import (
     created_resources,
     plan_steps,
@@ -23,6 +26,7 @@ from kiln.engine.validation import validate_stack
 from kiln.persistence.listing import StackFilters
 from kiln.plan.state import Action, StackRecord
 from kiln.service.preview import preview_update
+from kiln.service.stack_limits import InvalidStackName
 from kiln.service.stacks import StackNotFoundError, StackService
 from kiln.service.transfer import StackTransfer
 from kiln.template.source import parse_document
@@ -31,6 +35,20 @@ router = APIRouter(prefix="/v1/{project_id}", tags=["stacks"])
 
 #: What may follow a stack's name alone; Heat redirects these to the stack's URL.
 LOOKUP_PATHS = frozenset({"resources", "events", "template", "actions", "environment", "files"})
+
+#: How the OpenAPI document describes a lookup: an empty 302 whose ``Location`` is the
+#: stack's canonical URL (with the same subpath and query).
+REDIRECT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    302: {
+        "description": "Found: the stack's canonical URL is in Location.",
+        "headers": {
+            "Location": {
+                "description": "/v1/{project_id}/stacks/{stack_name}/{stack_id}[/subpath][?query]",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
 
 JsonBody = Annotated[dict[str, Any], Body(default_factory=dict)]
 State = Annotated[ServerState, Depends(server_state)]
@@ -86,7 +104,7 @@ def list_stacks(
     not_tags_any: str | None = None,
     sort_keys: Annotated[list[str] | None, Query()] = None,
     sort_dir: str | None = None,
-    limit: int | None = Query(default=None, ge=0),
+    limit: int | None = Query(default=None, ge=0, le=MAX_QUERY_INTEGER),
     marker: str | None = None,
     show_deleted: str | None = None,
     show_nested: str | None = None,
@@ -127,12 +145,16 @@ def list_stacks(
     return JSONResponse(result)
 
 
-@router.post("/stacks", status_code=201, summary="Create (or adopt) a stack")
+@router.post(
+    "/stacks",
+    status_code=201,
+    summary="Create (or adopt) a stack",
+    openapi_extra=bodies.request_body(bodies.CREATE_FIELDS),
+)
 def create_stack(request: Request, project_id: str, state: State, body: JsonBody) -> JSONResponse:
     service = service_for(state, project_id)
-    name = body.get("stack_name")
-    if not isinstance(name, str) or not name:
-        raise ApiError(400, "Invalid", "No stack name specified")
+    bodies.known_fields(body, bodies.CREATE_FIELDS)
+    name = _stack_name(body)
     if body.get("adopt_stack_data") is not None:
         stack = _adopt(service, name, body)
     else:
@@ -149,27 +171,37 @@ def create_stack(request: Request, project_id: str, state: State, body: JsonBody
     return JSONResponse(content, status_code=201, headers={"Location": location})
 
 
-def _adopt(service: StackService, name: str, body: dict[str, Any]) -> StackRecord:
-    import json
+def _stack_name(body: dict[str, Any]) -> str:
+    """The body's ``stack_name``; Heat's own check of it comes with the other checks."""
+    name = body.get("stack_name")
+    if name is None or name == "":
+        raise ApiError(400, "Invalid", "No stack name specified")
+    if not isinstance(name, str):
+        raise InvalidStackName(name)
+    return name
 
-    data = body["adopt_stack_data"]
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError as error:
-            raise ApiError(400, "Invalid", f"Invalid adopt data: {error}") from None
-    definition = bodies.definition({**body, "template": "-"}, template_required=False)
+
+def _adopt(service: StackService, name: str, body: dict[str, Any]) -> StackRecord:
+    """As in Heat, the adopt data's template is the stack's: the body's own is not looked at."""
+    rest = {key: value for key, value in body.items() if key not in ("template", "template_url")}
+    definition = bodies.definition(rest, template_required=False)
     return StackTransfer(service).adopt(
         name,
-        data,
+        body["adopt_stack_data"],
         environments=definition.environments,
         parameters=definition.parameters,
         timeout_mins=bodies.timeout_mins(body),
         disable_rollback=bool(bodies.flag(body, "disable_rollback", True)),
+        files=definition.files,
+        tags=bodies.tags(body),
     )
 
 
-@router.post("/stacks/preview", summary="Preview a stack create")
+@router.post(
+    "/stacks/preview",
+    summary="Preview a stack create",
+    openapi_extra=bodies.request_body(bodies.PREVIEW_FIELDS),
+)
 def preview_create(
     request: Request,
     project_id: str,
@@ -178,15 +210,21 @@ def preview_create(
     with_plan: str | None = None,
 ) -> dict[str, Any]:
     service = service_for(state, project_id)
-    name = body.get("stack_name")
-    if not isinstance(name, str) or not name:
-        raise ApiError(400, "Invalid", "No stack name specified")
+    bodies.known_fields(body, bodies.PREVIEW_FIELDS)
+    name = _stack_name(body)
     definition = bodies.definition(body)
+    preview = StackRecord(
+        id="None",
+        name=name,
+        project_id=project_id,
+        tags=tuple(bodies.tags(body)),
+        timeout_mins=bodies.timeout_mins(body),
+        disable_rollback=bool(bodies.flag(body, "disable_rollback", False)),
+    )
     plan = service.preview(name, definition)
     result = service.validate(name, definition)
     template = result.template
     description = template.description if template and isinstance(template.description, str) else ""
-    preview = StackRecord(id="None", name=name, project_id=project_id)
     shown = stack_detail(
         _base(request), preview, description=description, parameters={}, outputs=None
     )
@@ -202,6 +240,8 @@ def preview_create(
     "/stacks/{stack_name}/{path}",
     summary="Find a stack by name (redirect)",
     status_code=302,
+    response_class=Response,
+    responses=REDIRECT_RESPONSES,
     include_in_schema=False,
 )
 def lookup_or_show(
@@ -213,7 +253,13 @@ def lookup_or_show(
     return _show(request, service, stack_name, path)
 
 
-@router.get("/stacks/{stack_name}", summary="Find a stack by name (redirect)", status_code=302)
+@router.get(
+    "/stacks/{stack_name}",
+    summary="Find a stack by name (redirect)",
+    status_code=302,
+    response_class=Response,
+    responses=REDIRECT_RESPONSES,
+)
 def lookup(request: Request, project_id: str, stack_name: str, state: State) -> Response:
     return _redirect(request, service_for(state, project_id).get(stack_name), "")
 
@@ -242,101 +288,118 @@ def _show(request: Request, service: StackService, stack_name: str, stack_id: st
     return JSONResponse({"stack": shown})
 
 
-@router.put("/stacks/{stack_name}/{stack_id}", status_code=202, summary="Update a stack")
-def update_stack(
-    project_id: str, stack_name: str, stack_id: str, state: State, body: JsonBody
-) -> Response:
-    return _update(state, project_id, stack_name, stack_id, body, existing=False)
+@dataclass(frozen=True)
+class _UpdateKind:
+    """One of Heat's two kinds of update and its preview: PUT replaces the stack's
+    definition, PATCH (``existing``) keeps what the body leaves out."""
+
+    method: str
+    existing: bool
+    update_name: str
+    update_summary: str
+    preview_name: str
+    preview_summary: str
 
 
-@router.patch("/stacks/{stack_name}/{stack_id}", status_code=202, summary="Update a stack (patch)")
-def patch_stack(
-    project_id: str, stack_name: str, stack_id: str, state: State, body: JsonBody
-) -> Response:
-    return _update(state, project_id, stack_name, stack_id, body, existing=True)
+_UPDATE_KINDS = (
+    _UpdateKind(
+        "PUT",
+        False,
+        "update_stack",
+        "Update a stack",
+        "preview_update_put",
+        "Preview a stack update",
+    ),
+    _UpdateKind(
+        "PATCH",
+        True,
+        "patch_stack",
+        "Update a stack (patch)",
+        "preview_update_patch",
+        "Preview a stack update (patch)",
+    ),
+)
 
 
-def _update(
-    state: ServerState,
-    project_id: str,
-    stack_name: str,
-    stack_id: str,
-    body: dict[str, Any],
-    *,
-    existing: bool,
-) -> Response:
-    service = service_for(state, project_id)
-    stack = identified(service, stack_name, stack_id)
-    definition = bodies.definition(body, template_required=not existing)
-    rollback = bodies.flag(body, "disable_rollback")
-    clear = body.get("clear_parameters") or []
-    if not isinstance(clear, list):
-        raise ApiError(400, "Invalid", "clear_parameters must be a list of names.")
-    updated = service.update(
-        stack.id,
-        definition,
-        existing=existing,
-        clear_parameters=[str(name) for name in clear],
-        timeout_mins=bodies.timeout_mins(body),
-        disable_rollback=rollback,
-        converge=bool(bodies.flag(body, "converge", False)),
+def _updating(existing: bool) -> Callable[..., Response]:
+    """The update endpoint of one kind (PUT, or PATCH with ``existing``)."""
+
+    def update(
+        project_id: str, stack_name: str, stack_id: str, state: State, body: JsonBody
+    ) -> Response:
+        service = service_for(state, project_id)
+        asked = bodies.update_body(body, existing=existing)
+        stack = identified(service, stack_name, stack_id)
+        updated = service.update(
+            stack.id,
+            asked.definition,
+            existing=existing,
+            clear_parameters=asked.clear_parameters,
+            timeout_mins=asked.timeout_mins,
+            disable_rollback=asked.disable_rollback,
+            converge=asked.converge,
+            tags=asked.tags,
+        )
+        state.runner.launch(updated.id)
+        return Response(status_code=202)
+
+    return update
+
+
+def _previewing(existing: bool) -> Callable[..., dict[str, Any]]:
+    """The update preview endpoint of one kind: what that update would change."""
+
+    def preview(
+        project_id: str,
+        stack_name: str,
+        stack_id: str,
+        state: State,
+        body: JsonBody,
+        show_nested: str | None = None,
+        with_plan: str | None = None,
+    ) -> dict[str, Any]:
+        service = service_for(state, project_id)
+        # The update's options are checked as the update itself would check them.
+        asked = bodies.update_body(body, existing=existing)
+        stack = identified(service, stack_name, stack_id)
+        definition = service.merged_definition(
+            stack, asked.definition, existing, asked.clear_parameters
+        )
+        depth = None if _bool_param("show_nested", show_nested) else 0
+        previews = preview_update(service, stack, definition, depth)
+        answer: dict[str, Any] = {"resource_changes": resource_changes(previews)}
+        if _bool_param("with_plan", with_plan):
+            answer["plans"] = preview_plans(previews)
+        return answer
+
+    return preview
+
+
+def _add_update_routes(kind: _UpdateKind) -> None:
+    """The kind's update and update preview, under the operation names and summaries
+    they have always had in the OpenAPI document."""
+    router.add_api_route(
+        "/stacks/{stack_name}/{stack_id}",
+        _updating(kind.existing),
+        methods=[kind.method],
+        name=kind.update_name,
+        status_code=202,
+        response_class=Response,
+        summary=kind.update_summary,
+        openapi_extra=bodies.request_body(bodies.UPDATE_FIELDS),
     )
-    state.runner.launch(updated.id)
-    return Response(status_code=202)
-
-
-@router.put("/stacks/{stack_name}/{stack_id}/preview", summary="Preview a stack update")
-def preview_update_put(
-    project_id: str,
-    stack_name: str,
-    stack_id: str,
-    state: State,
-    body: JsonBody,
-    show_nested: str | None = None,
-    with_plan: str | None = None,
-) -> dict[str, Any]:
-    return _preview_update(
-        state, project_id, stack_name, stack_id, body, False, show_nested, with_plan
+    router.add_api_route(
+        "/stacks/{stack_name}/{stack_id}/preview",
+        _previewing(kind.existing),
+        methods=[kind.method],
+        name=kind.preview_name,
+        summary=kind.preview_summary,
+        openapi_extra=bodies.request_body(bodies.UPDATE_FIELDS),
     )
 
 
-@router.patch("/stacks/{stack_name}/{stack_id}/preview", summary="Preview a stack update (patch)")
-def preview_update_patch(
-    project_id: str,
-    stack_name: str,
-    stack_id: str,
-    state: State,
-    body: JsonBody,
-    show_nested: str | None = None,
-    with_plan: str | None = None,
-) -> dict[str, Any]:
-    return _preview_update(
-        state, project_id, stack_name, stack_id, body, True, show_nested, with_plan
-    )
-
-
-def _preview_update(
-    state: ServerState,
-    project_id: str,
-    stack_name: str,
-    stack_id: str,
-    body: dict[str, Any],
-    existing: bool,
-    show_nested: str | None,
-    with_plan: str | None,
-) -> dict[str, Any]:
-    service = service_for(state, project_id)
-    stack = identified(service, stack_name, stack_id)
-    clear = [str(name) for name in body.get("clear_parameters") or []]
-    definition = service.merged_definition(
-        stack, bodies.definition(body, template_required=not existing), existing, clear
-    )
-    depth = None if _bool_param("show_nested", show_nested) else 0
-    previews = preview_update(service, stack, definition, depth)
-    answer: dict[str, Any] = {"resource_changes": resource_changes(previews)}
-    if _bool_param("with_plan", with_plan):
-        answer["plans"] = preview_plans(previews)
-    return answer
+for _kind in _UPDATE_KINDS:
+    _add_update_routes(_kind)
 
 
 @router.delete("/stacks/{stack_name}/{stack_id}", status_code=204, summary="Delete a stack")

@@ -17,9 +17,10 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from kiln.api.params import MAX_QUERY_INTEGER, int_param
 from kiln.api.shapes import event_entry
 from kiln.api.stacks import State, identified, service_for
 from kiln.plan.state import Action, StackRecord, Status
@@ -51,13 +52,13 @@ async def stream_events(
     stack_name: str,
     stack_id: str,
     state: State,
-    after: int = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_QUERY_INTEGER)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     service = service_for(state, project_id)
     stack = await asyncio.to_thread(identified, service, stack_name, stack_id)
-    if last_event_id is not None and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
+    if last_event_id is not None:
+        after = max(after, int_param("Last-Event-ID", last_event_id))
     base = str(request.base_url)
 
     async def events() -> AsyncIterator[str]:

@@ -57,6 +57,9 @@ _VALIDATE_TYPES = {
     ParameterType.JSON: "Json",
     ParameterType.BOOLEAN: "Boolean",
 }
+#: What Heat's validate says of a template without a description.
+NO_DESCRIPTION = "No description"
+
 #: Every resource has Heat's ``show`` attribute.
 SHOW_ATTRIBUTE = {"description": "Detailed information about resource.", "type": "map"}
 
@@ -98,7 +101,8 @@ def _form(
 ) -> dict[str, Any]:
     """A template's description, parameters and parameter groups, as Heat's validate gives them."""
     form: dict[str, Any] = {
-        "Description": result.template.description if result.template else "",
+        # Heat answers a placeholder for a template that has no description.
+        "Description": (result.template.description if result.template else "") or NO_DESCRIPTION,
         "Parameters": {
             name: validated_parameter(declaration, given, defaults)
             for name, declaration in result.declarations.items()
@@ -178,9 +182,17 @@ def _bounds(low: str, high: str, minimum: Any, maximum: Any) -> dict[str, Any]:
 
 def _environment(result: ValidationResult) -> dict[str, Any]:
     """The merged environment as Heat echoes it, hidden parameters masked."""
-    if result.environment is None:
-        return {}
-    merged = result.environment.to_dict()
+    # Heat always names the four sections a user may set, and the registry's resources.
+    merged: dict[str, Any] = {
+        "event_sinks": [],
+        "parameter_defaults": {},
+        "parameters": {},
+        "resource_registry": {"resources": {}},
+    }
+    if result.environment is not None:
+        given = result.environment.to_dict()
+        merged.update({section: given[section] for section in merged if section in given})
+        merged["resource_registry"].setdefault("resources", {})
     hidden = {name for name, d in result.declarations.items() if d.hidden}
     for section in ("parameters", "parameter_defaults"):
         if section in merged:

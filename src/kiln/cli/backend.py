@@ -65,13 +65,15 @@ class CreateOptions:
 @dataclass(frozen=True)
 class UpdateOptions:
     """How an update runs: ``existing`` keeps what is not given (Heat's PATCH), a None
-    ``disable_rollback`` keeps the stack's, ``converge`` repairs drift first."""
+    ``disable_rollback`` keeps the stack's, ``converge`` repairs drift first; ``tags``
+    replace the stack's (None: kept by ``existing``, else cleared, as in Heat)."""
 
     existing: bool = False
     clear_parameters: Sequence[str] = ()
     timeout_mins: int | None = None
     disable_rollback: bool | None = None
     converge: bool = False
+    tags: Sequence[str] | None = None
 
 
 class Snapshots(Protocol):
@@ -92,7 +94,8 @@ class Transfer(Protocol):
     def adopt(
         self, name: str, data: Any, definition: StackDefinition, options: CreateOptions
     ) -> StackRecord:
-        """A stack taking over what ``data`` lists (``definition``: environments, parameters)."""
+        """A stack taking over what ``data`` (an object, or its JSON text) lists
+        (``definition``: environments, parameters)."""
         ...
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from kiln.cli.backend import DEFAULT_PROJECT, CreateOptions, Progress, UpdateOptions
+from kiln.clients import cloud_clients
+from kiln.config import local_settings_from_environment
 from kiln.engine.observe import ResourceDrift
 from kiln.engine.operation import Engine
 from kiln.engine.outputs import Output
@@ -75,7 +77,13 @@ class Embedded:
             self.secrets,
             project_id=self.project_id,
             launch=self.run_detached,
+            clients=self.clients,
         )
+
+    @cached_property
+    def clients(self) -> dict[str, Any]:
+        """The configured cloud clients (the Local cloud under ``$KILN_HOME/local``)."""
+        return cloud_clients(local_settings_from_environment(self.environ), kiln_home(self.environ))
 
     def engine(self) -> Engine:
         concurrency = self.environ.get("KILN_ENGINE_CONCURRENCY")
@@ -86,6 +94,7 @@ class Embedded:
             self.secrets,
             concurrency=int(concurrency) if concurrency else None,
             lease_seconds=float(lease) if lease else 30.0,
+            clients=self.clients,
         )
 
     def run_now(
@@ -345,6 +354,8 @@ class EmbeddedTransfer:
             parameters=definition.parameters,
             timeout_mins=options.timeout_mins,
             disable_rollback=options.disable_rollback,
+            files=definition.files,
+            tags=options.tags,
         )
 
 

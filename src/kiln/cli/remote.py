@@ -351,6 +351,8 @@ class RemoteStacks:
                 body[key] = value
         if options.converge:
             body["converge"] = True
+        if options.tags is not None:
+            body["tags"] = list(options.tags)
         self.server.send("PATCH" if options.existing else "PUT", self.path(stack), body)
         return self.current(stack)
 
@@ -482,7 +484,8 @@ class RemoteTransfer:
     def adopt(
         self, name: str, data: Any, definition: StackDefinition, options: CreateOptions
     ) -> StackRecord:
-        return self.stacks.created(name, {"adopt_stack_data": data}, definition, options)
+        extra = {"adopt_stack_data": data, "tags": list(options.tags)}
+        return self.stacks.created(name, extra, definition, options)
 
 
 @dataclass

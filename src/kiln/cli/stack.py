@@ -238,6 +238,11 @@ def create(
     "--converge", is_flag=True, help="Read each resource's real state first and repair drift."
 )
 @click.option("--show-nested", is_flag=True, help="With --dry-run: also plan nested stacks.")
+@click.option(
+    "--tags",
+    default=None,
+    help="Comma-separated tags to replace the stack's (without it, --existing keeps them).",
+)
 @format_option
 def update(
     name_or_id: str,
@@ -252,6 +257,7 @@ def update(
     dry_run: bool,
     converge: bool,
     show_nested: bool,
+    tags: str | None,
     output_format: str,
 ) -> None:
     """Update a stack (replace its definition, or patch it with --existing)."""
@@ -265,6 +271,7 @@ def update(
         timeout_mins=timeout,
         disable_rollback={"enabled": False, "disabled": True}.get(rollback),
         converge=converge,
+        tags=None if tags is None else [tag for tag in tags.split(",") if tag],
     )
     try:
         current = using.get(name_or_id)

@@ -86,14 +86,15 @@ def adopt(
 ) -> None:
     """Create stack NAME that takes over the resources an adopt file lists."""
     try:
-        data = json.loads(adopt_file.read_text(encoding="utf-8"))
+        # Parsed where the API parses it, so that both modes say the same of bad data.
+        text = adopt_file.read_text(encoding="utf-8")
     except (OSError, ValueError) as error:
-        raise click.ClickException(f"{adopt_file}: not valid JSON adopt data: {error}") from error
+        raise click.ClickException(f"{adopt_file}: cannot read the adopt data: {error}") from error
     using = stacks()
     try:
         definition = _definition(None, environments, parameters)
         options = CreateOptions(timeout, disable_rollback=not enable_rollback)
-        record = using.transfer().adopt(name, data, definition, options)
+        record = using.transfer().adopt(name, text, definition, options)
     except KilnError as error:
         _fail(error)
         raise click.ClickException(str(error)) from error

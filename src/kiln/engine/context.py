@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiln.persistence.events import EventDraft
 from kiln.plan.state import ResourceRecord, StackRecord
@@ -115,6 +115,8 @@ class OperationContext:
     #: resource's backend snapshot is (filled in as the resources are done).
     snapshot_id: str | None = None
     resource_snapshots: dict[str, str] = field(default_factory=dict)
+    #: The configured cloud clients (``ctx.clients["local"]``...), given to every plugin.
+    clients: Mapping[str, Any] = field(default_factory=dict)
 
     def timed_out(self) -> bool:
         return self.deadline is not None and self.clock.monotonic() >= self.deadline

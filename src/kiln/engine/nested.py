@@ -9,13 +9,16 @@ earlier attempt made instead of making a second one.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from kiln.config import TemplateLimits
+from kiln.engine.child_resources import child_attributes, child_reference
 from kiln.engine.outputs import stack_outputs
+from kiln.engine.provider_templates import OwnMapping, facade_problem, own_mapping
 from kiln.engine.scope import live_records
 from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
@@ -26,7 +29,9 @@ from kiln.plan.state import Action, ResourceRecord, StackRecord, Status
 from kiln.providers.errors import ResourceFailed
 from kiln.providers.nested import ChildStack, ChildState
 from kiln.providers.registry import PluginRegistry
+from kiln.schema.registry import SchemaRegistry
 from kiln.template.parameters import hidden_parameter_names
+from kiln.template.validate import ValidationResult
 
 #: Where Kiln's API listens unless configured otherwise (Heat's port).
 DEFAULT_API_URL = "http://127.0.0.1:8004"
@@ -37,6 +42,30 @@ _CHILD_NAMESPACE = uuid.UUID("9b0f7a52-3c1e-4d5e-8f6a-2b7c1d0e4a93")
 
 def child_id_for(token: str) -> str:
     return str(uuid.uuid5(_CHILD_NAMESPACE, token))
+
+
+#: The name a nested stack's environment is stored under.
+INHERITED_ENVIRONMENT = "(inherited environment)"
+
+
+def child_environments(
+    parent: ValidationResult, resource: str, schemas: SchemaRegistry
+) -> tuple[tuple[str, str], ...]:
+    """The environment a nested stack of ``parent``'s resource ``resource`` runs with.
+
+    It is Heat's child environment, derived by :meth:`Environment.for_nested`
+    exactly as validation derives it for provider templates, stored as one
+    document: no ``parameters``, the per-resource registry blocks under
+    ``resource`` only, and without the registry entry that mapped the
+    resource's type to its template, which may then use that type's own
+    implementation instead of recursing into itself.
+    """
+    if parent.environment is None:
+        return ()
+    mapping = own_mapping(parent, resource, schemas)
+    entry = mapping.resolved.entry if mapping is not None else None
+    data = parent.environment.for_nested(resource, without=entry).to_dict()
+    return ((INHERITED_ENVIRONMENT, json.dumps(data, default=str)),) if data else ()
 
 
 class NestedStackClient:
@@ -116,8 +145,14 @@ class NestedStackClient:
             child,
         )
         hidden = self._validated(updated)
-        self._begin(current, Action.UPDATE, current.current_traversal)
+        # An engine still running the child (an update this one preempts) converges to
+        # whatever definition it finds once the traversal changes: save that first.
         self.stacks.save_definition(updated, hidden)
+        try:
+            self._begin(current, Action.UPDATE, current.current_traversal)
+        except ResourceFailed:
+            self.stacks.save_definition(current, hidden)
+            raise
 
     async def run_action(self, stack_id: str, action: str) -> None:
         current = self.stacks.get(stack_id)
@@ -142,7 +177,11 @@ class NestedStackClient:
             # Runs here unless a live engine elsewhere holds it (after a restart, say).
             self._launch(stack_id)
         return ChildState(
-            current.action.value, current.status.value, current.status_reason, current.name
+            current.action.value,
+            current.status.value,
+            current.status_reason,
+            current.name,
+            current.project_id,
         )
 
     async def outputs(self, stack_id: str) -> Mapping[str, Any]:
@@ -193,22 +232,67 @@ class NestedStackClient:
         live = live_records(self.resources.by_stack(stack_id))
         return [(name, live[name].physical_id) for name in sorted(live)]
 
+    async def resource_reference(self, stack_id: str, resource: str) -> str | None:
+        return child_reference(self.resources, self.plugins, stack_id, resource)
+
+    async def resource_attributes(
+        self, stack_id: str, resource: str, names: frozenset[str]
+    ) -> Mapping[str, Any]:
+        def client_for(stack: StackRecord, name: str) -> NestedStackClient:
+            return NestedStackClient(
+                stack,
+                name,
+                self.stacks,
+                self.resources,
+                self.plugins,
+                self.limits,
+                self._launch,
+                api_url=self.api_url,
+            )
+
+        return await child_attributes(
+            self.stacks, self.resources, self.plugins, client_for, stack_id, resource, names
+        )
+
+    def defined(self, record: StackRecord, child: ChildStack) -> StackRecord:
+        """``record`` with the definition a create or update to ``child`` gives it: its
+        environment, parameters and timeout derived from the parent as here (adopt and
+        preview need it)."""
+        return self._definition(record, child)
+
     def _definition(self, record: StackRecord, child: ChildStack) -> StackRecord:
         return replace(
             record,
             template=child.template,
             files={**self.parent.files, **child.files},
-            environments=self.parent.environments,
+            environments=child_environments(
+                validate_stack(self.parent, self.plugins, self.limits),
+                self.resource,
+                self.plugins.schemas(),
+            ),
             parameters=dict(child.parameters),
-            timeout_mins=child.timeout_mins,
+            # As in Heat, a child without a timeout of its own has its parent's.
+            timeout_mins=(
+                child.timeout_mins if child.timeout_mins is not None else self.parent.timeout_mins
+            ),
             facade=dict(child.facade or self.facade),
         )
+
+    def _own_mapping(self) -> OwnMapping | None:
+        """The registry entry that made this resource a provider template, if one did."""
+        parent = validate_stack(self.parent, self.plugins, self.limits)
+        return own_mapping(parent, self.resource, self.plugins.schemas())
 
     def _validated(self, record: StackRecord) -> list[str]:
         """The child's hidden parameter names; ResourceFailed naming the first problem."""
         result = validate_stack(record, self.plugins, self.limits)
         if not result.ok:
             raise ResourceFailed(f"the nested template is not valid: {result.errors[0].render()}")
+        mapping = self._own_mapping()
+        if mapping is not None:
+            problem = facade_problem(mapping, result, self.plugins.schemas(), record.files)
+            if problem is not None:
+                raise ResourceFailed(problem)
         return sorted(hidden_parameter_names(result.declarations))
 
     def _begin(self, stack: StackRecord, action: Action, expected: str | None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +27,10 @@ from kiln.engine.resource_steps import (
     StepFailed,
     StepInterrupted,
     provider_context,
+    record_restricted,
     recorded_plugin,
     refresh_attributes,
+    replacement_needed,
     run_step,
 )
 from kiln.engine.restore_steps import restorable, restore_contents
@@ -46,7 +48,7 @@ from kiln.persistence.signals import SignalRepository
 from kiln.persistence.snapshots import SnapshotRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.desired import deletion_policies, desired_resources
-from kiln.plan.planner import plan_changes
+from kiln.plan.planner import RESTRICTED_REPLACE, RESTRICTED_UPDATE, plan_changes
 from kiln.plan.state import Action, StackRecord, Status
 from kiln.plan.steps import Plan, Step, StepKey
 from kiln.providers.context import Cancellation, Clock, SystemClock
@@ -57,6 +59,9 @@ from kiln.template.validate import ValidationResult
 
 #: Rounds of plan-and-walk before an operation counts as not converging.
 MAX_ROUNDS = 5
+#: The planner's codes for a change that ``restricted_actions`` forbid, by the action
+#: Heat names; the diagnostic's path names the resource.
+RESTRICTED = {RESTRICTED_UPDATE: "update", RESTRICTED_REPLACE: "replace"}
 #: How often a running operation checks whether it was cancelled or superseded.
 WATCH_INTERVAL = 0.25
 
@@ -103,8 +108,11 @@ class Engine:
         lease_seconds: float = 30.0,
         limits: TemplateLimits | None = None,
         children: dict[str, asyncio.Task[StackRecord | None]] | None = None,
+        clients: Mapping[str, Any] | None = None,
     ) -> None:
         self.limits = limits
+        #: The configured cloud clients every plugin gets (``ctx.clients["local"]``).
+        self.clients: Mapping[str, Any] = clients or {}
         self.database = database
         self.plugins = plugins
         self.engine_id = engine_id or f"engine-{uuid.uuid4()}"
@@ -128,10 +136,12 @@ class Engine:
         #: stacks: what :meth:`stop` winds down.
         self._running: set[Cancellation] = set()
         self._child_engines: list[Engine] = []
+        self._stopped = False
 
     def stop(self) -> None:
         """Wind down: each operation stops at its next wait, with the steps in flight
         finished and recorded, and gives its lease back for another engine to resume."""
+        self._stopped = True
         for cancellation in list(self._running):
             cancellation.cancel()
         for child in self._child_engines:
@@ -140,10 +150,32 @@ class Engine:
     async def run(self, stack_id: str) -> StackRecord | None:
         """Drive the stack's current operation to its end, resuming wherever it stands.
 
-        Returns the final record, or None when another live engine holds the stack.
+        Returns the final record, or the record as it stands when another live engine
+        holds the stack (that engine runs the operation).
+
+        An operation recorded after this engine's last look but before it gave its
+        lease back finds the lease still held, and its own engine steps aside: so,
+        once the lease is given back, this engine looks once more and runs it (unless
+        another engine got the lease first). The commits order the two sides: either
+        the operation is seen by that look, or it was recorded after the lease was
+        given back and its own engine got the lease.
         """
-        if not self.locks.acquire(stack_id, self.engine_id, self.lease_seconds, _now()):
+        ran = False
+        while self.locks.acquire(stack_id, self.engine_id, self.lease_seconds, _now()):
+            ran = True
+            if not await self._run_leased(stack_id) or not self._operation_waiting(stack_id):
+                break
+        if not ran:
             return self.stacks.get(stack_id)
+        if self._owns_children:
+            await self._settle_children()
+        return self.stacks.get(stack_id, include_deleted=True)
+
+    async def _run_leased(self, stack_id: str) -> bool:
+        """Run the stack's operations while holding its lease, then give the lease back.
+
+        False when this engine was stopped or lost the lease, with work possibly left.
+        """
         cancellation = Cancellation(self.clock)
         self._running.add(cancellation)
         heartbeat = asyncio.ensure_future(self._heartbeat(stack_id, cancellation))
@@ -153,9 +185,17 @@ class Engine:
             heartbeat.cancel()
             self._running.discard(cancellation)
             self.locks.release(stack_id, self.engine_id)
-        if self._owns_children:
-            await self._settle_children()
-        return self.stacks.get(stack_id, include_deleted=True)
+        return not cancellation.is_cancelled() and not self._stopped
+
+    def _operation_waiting(self, stack_id: str) -> bool:
+        """Whether an operation was recorded that nobody has finished (read after the
+        lease was given back)."""
+        stack = self.stacks.get(stack_id)
+        return (
+            stack is not None
+            and stack.status is Status.IN_PROGRESS
+            and bool(stack.current_traversal)
+        )
 
     def _secret_data_keys(self, type_name: str) -> frozenset[str]:
         plugin_class = self.plugins.get(type_name)
@@ -175,6 +215,7 @@ class Engine:
             lease_seconds=self.lease_seconds,
             limits=self.limits,
             children=self._children,
+            clients=self.clients,
         )
         self._child_engines.append(child)
         self._children[stack_id] = asyncio.ensure_future(child.run(stack_id))
@@ -212,12 +253,20 @@ class Engine:
                 await refresh_parent_attributes(
                     stack, self.stacks, self.store.resources, self.plugins, self.limits, self.launch
                 )
-            stack = concluded
+            # An update may have preempted the operation just as it ended: run it too.
+            stack = concluded if concluded is not None else self.stacks.get(stack_id)
 
     def _conclude(self, stack: StackRecord, outcome: Outcome) -> StackRecord | None:
         """Record the result; start the rollback a failed create or update asks for."""
         traversal = stack.current_traversal or ""
         if outcome.succeeded:
+            if stack.action is Action.ROLLBACK and stack.previous_template:
+                # Back to the definition the failed update started from, before the
+                # rollback is seen complete; unless an update has meanwhile saved a
+                # newer definition, which takes over from the rollback.
+                self.stacks.save_definition(
+                    replace(converging_to(stack), previous_template=""), unchanged_since=stack
+                )
             reason = _complete_reason(stack.action)
             if not self.stacks.finish_operation(
                 stack.id, traversal, Status.COMPLETE, reason, record_event=True
@@ -225,8 +274,6 @@ class Engine:
                 return self.stacks.get(stack.id)
             if stack.action is Action.DELETE:
                 self.stacks.soft_delete(stack.id)
-            elif stack.action is Action.ROLLBACK and stack.previous_template:
-                self.stacks.save_definition(replace(_source(stack), previous_template=""))
             return None
         if not self.stacks.finish_operation(
             stack.id, traversal, Status.FAILED, outcome.reason, record_event=True
@@ -259,16 +306,26 @@ class Engine:
     async def _watch(
         self, stack_id: str, traversal: str, lease_lost: Cancellation, cancellation: Cancellation
     ) -> None:
-        """Cancel the operation's waits once it is superseded, so a cancel takes effect at once."""
+        """Cancel the operation's waits once another operation preempts it, so that one
+        starts at once.
+
+        A stack stopped without an operation of its own (Heat's cancel without
+        rollback) only stops new steps from starting: as in Heat, the steps in
+        flight go on to their end, until another operation comes along.
+        """
         while not cancellation.is_cancelled():
             await asyncio.sleep(WATCH_INTERVAL)
-            if lease_lost.is_cancelled() or self.stacks.traversal(stack_id) != traversal:
+            if lease_lost.is_cancelled():
                 cancellation.cancel()
+            elif self.stacks.traversal(stack_id) != traversal:
+                current = self.stacks.get(stack_id)
+                if current is None or current.status is Status.IN_PROGRESS:
+                    cancellation.cancel()
 
     async def _converge_watched(
         self, stack: StackRecord, traversal: str, cancellation: Cancellation
     ) -> Outcome:
-        result = validate_stack(_source(stack), self.plugins, self.limits)
+        result = validate_stack(converging_to(stack), self.plugins, self.limits)
         if not result.ok:
             return Outcome(False, f"the template is not valid: {result.errors[0].render()}")
         context = OperationContext(
@@ -283,7 +340,7 @@ class Engine:
             attributes_needed=attributes_needed(result),
             dependencies=dependency_map(result.template) if result.template else {},
             stack_client=lambda resource: NestedStackClient(
-                _source(stack),
+                converging_to(stack),
                 resource,
                 self.stacks,
                 self.store.resources,
@@ -292,8 +349,9 @@ class Engine:
                 self.launch,
                 resource_facade(result, resource),
             ),
-            software_configs=software_config_clients(self.database, _source(stack)),
+            software_configs=software_config_clients(self.database, converging_to(stack)),
             hooks=HookSignals(self.events, self.signals, stack.id, traversal),
+            clients=self.clients,
         )
         self.store.load(stack.id)
         if stack.action in RECORD_ACTIONS:
@@ -311,6 +369,11 @@ class Engine:
             await refresh_attributes(context)
             plan, problems = self._plan(context)
             if problems:
+                restricted = await self._record_restrictions(context, problems)
+                if restricted:
+                    return Outcome(
+                        False, f"Resource {context.stack.action} failed: {restricted[0]}"
+                    )
                 return Outcome(False, problems[0].message)
             if not plan.changes():
                 # Unchanged resources still take the new template's dependencies.
@@ -325,6 +388,26 @@ class Engine:
                 # Every step did what the plan said, so planning again would find nothing.
                 return Outcome(True)
         return Outcome(False, "the stack did not converge")
+
+    async def _record_restrictions(
+        self, context: OperationContext, problems: Sequence[Diagnostic]
+    ) -> list[str]:
+        """An update or replacement the environment's ``restricted_actions`` forbid leaves
+        the resource as it is; as in Heat, only an event of the resource says why.
+        The failures, worded as Heat words them."""
+        live = self.store.live(context.stack.id)
+        failures = []
+        for problem in problems:
+            action = RESTRICTED.get(problem.code)
+            name = str(problem.path[1]) if len(problem.path) > 1 else ""
+            record = live.get(name)
+            if action is None or record is None:
+                continue
+            if action == "update" and replacement_needed(context, name):
+                # The plugin, not the schema, asks for a replacement: Heat names that.
+                action = "replace"
+            failures.append(await record_restricted(context, record, action))
+        return failures
 
     async def _restore(self, context: OperationContext) -> Outcome:
         """After a restore's update: each resource that kept a snapshot gets its contents back."""
@@ -440,7 +523,7 @@ class Engine:
         return self.clock.monotonic() + left
 
 
-def _source(stack: StackRecord) -> StackRecord:
+def converging_to(stack: StackRecord) -> StackRecord:
     """What an operation converges to: a rolled-back update returns to the previous definition."""
     if stack.action is Action.ROLLBACK and stack.previous_template:
         return replace(

@@ -16,6 +16,9 @@ from kiln.schema.values import Unknown
 from kiln.template.conditions import is_enabled
 from kiln.template.functions.base import Resolver
 
+#: What Heat answers for an output that has no description.
+NO_DESCRIPTION = "No description given"
+
 
 @dataclass(frozen=True)
 class Output:
@@ -33,7 +36,8 @@ def stack_outputs(
     *,
     reveal: bool = False,
 ) -> list[Output]:
-    """Each output resolved; failures become ``output_error`` as in Heat.
+    """Each output resolved; failures become ``output_error`` as in Heat, and an
+    output whose condition is false has the value null.
 
     Values derived from hidden parameters are masked unless ``reveal`` (a
     parent stack reading its child's outputs needs the real values).
@@ -47,8 +51,11 @@ def stack_outputs(
     resolver = Resolver(scope, result.limits)
     outputs: list[Output] = []
     for key, declaration in template.outputs.items():
-        description = declaration.description if isinstance(declaration.description, str) else ""
+        description = _description(declaration.description)
         if is_enabled(resolver, declaration.condition, declaration.path) is False:
+            # As in Heat, an output whose condition is false is still listed and shown:
+            # its value is null (and its value expression is never evaluated).
+            outputs.append(Output(key, None, description))
             continue
         try:
             value = resolver.resolve(declaration.value)
@@ -60,3 +67,10 @@ def stack_outputs(
             continue
         outputs.append(Output(key, value if reveal else result.redactor.value(value), description))
     return outputs
+
+
+def _description(given: Any) -> str:
+    """The output's description as Heat shows it: its text, or a stock phrase when none."""
+    if given is None:
+        return NO_DESCRIPTION
+    return given if isinstance(given, str) else str(given)

@@ -26,6 +26,7 @@ from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.protocol import KEY_SEPARATOR, AttributeRequest
 from kiln.providers.registry import PluginRegistry
 from kiln.schema.properties import validate_properties
+from kiln.template.functions.hot_core import is_member_reference
 from kiln.template.validate import ValidationResult
 
 #: How long the refresh may hold the parent resource's lease.
@@ -44,6 +45,9 @@ def attributes_needed(result: ValidationResult) -> dict[str, frozenset[str]]:
             if reference.key is not None:
                 # Groups answer ``[group, attributes, name]`` from a member output per name.
                 names.add(f"{reference.attribute}{KEY_SEPARATOR}{reference.key}")
+                if is_member_reference(reference.attribute):
+                    # ``[group, resource.0, value]`` reads ``resource.0.value``.
+                    names.add(f"{reference.attribute}.{reference.key}")
     return {name: frozenset(names) for name, names in needed.items()}
 
 
@@ -71,7 +75,7 @@ async def refresh_parent_attributes(
     names = frozenset(
         name
         for name in attributes_needed(result).get(record.name, frozenset())
-        if name in plugin.schema.attributes or plugin.schema.dynamic_attributes
+        if plugin.schema.has_attribute(name)
     )
     if not names:
         return

@@ -18,10 +18,11 @@ from kiln.engine.hooks import wait_for_hook
 from kiln.engine.scope import recorded_scope
 from kiln.errors import EvaluationError
 from kiln.persistence.events import EventDraft
+from kiln.plan.planner import is_nested_stack
 from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_token, new_id
 from kiln.plan.steps import Operation, Step
 from kiln.providers.context import ProviderContext
-from kiln.providers.errors import NotFound, ProviderError
+from kiln.providers.errors import NotFound, ProviderError, ResourceFailed
 from kiln.providers.nested import NESTED_STACK_MARK, STACKS_CLIENT
 from kiln.providers.protocol import (
     AttributeRequest,
@@ -174,17 +175,18 @@ def _plugin(context: OperationContext, type_name: str) -> ResourcePlugin:
 def recorded_plugin(context: OperationContext, record: ResourceRecord) -> ResourcePlugin | None:
     """The plugin that made a recorded resource, even when the template no longer names it.
 
-    A provider template's resource records its declared type; its provider
-    data says it is a nested stack, and any template plugin can delete one.
+    A resource records its declared type and the implementation it resolved
+    to (an alias's plugin). A provider template's resource has its provider
+    data say it is a nested stack, and any template plugin can delete one.
     """
-    plugin_class = context.plugins.get(record.type)
+    plugin_class = context.plugins.get(record.implementation or record.type)
     if plugin_class is None and record.provider_data.get(NESTED_STACK_MARK):
         plugin_class = context.plugins.template_plugin(record.type)
     return plugin_class() if plugin_class is not None else None
 
 
 def provider_context(context: OperationContext, record: ResourceRecord) -> ProviderContext:
-    clients: dict[str, Any] = {}
+    clients: dict[str, Any] = dict(context.clients)
     if context.stack_client is not None:
         clients[STACKS_CLIENT] = context.stack_client(record.name)
     if context.software_configs is not None:
@@ -350,11 +352,7 @@ async def _attributes(
     properties: Mapping[str, Any],
 ) -> dict[str, Any]:
     names = context.attributes_needed.get(record.name, frozenset())
-    names = frozenset(
-        name
-        for name in names
-        if name in plugin.schema.attributes or plugin.schema.dynamic_attributes
-    )
+    names = frozenset(name for name in names if plugin.schema.has_attribute(name))
     if not names:
         return {}
     request = AttributeRequest(
@@ -383,6 +381,7 @@ async def create(context: OperationContext, name: str, replaces: str | None) -> 
         status_reason="state changed",
         properties=resolved,
         update_policy=policy,
+        implementation=_resolved_type(context, name),
         intent=Intent.CREATE_ISSUED if record.physical_id is None else record.intent,
         # Recorded now, so that a rollback deletes even a failed resource in order.
         depends_on=_depends_on(context, name),
@@ -532,9 +531,10 @@ async def fail_step(
     context: OperationContext, record: ResourceRecord, action: Action, error: Exception
 ) -> None:
     """Record the failure as Heat words it (``Kind: resources.name: message``) and stop the step."""
-    reason = context.result.redactor.text(
-        f"{type(error).__name__}: resources.{record.name}: {error}"
-    )
+    kind = error.kind if isinstance(error, ResourceFailed) else type(error).__name__
+    inner = error.path if isinstance(error, ResourceFailed) else ()
+    where = ".".join(("resources", record.name, *inner))
+    reason = context.result.redactor.text(f"{kind}: {where}: {error}")
     failed = context.store.get(record.id).evolve(status=Status.FAILED, status_reason=reason)
     await context.store.save(failed, state_event(failed, action, Status.FAILED, reason))
     raise StepFailed(reason)
@@ -549,12 +549,20 @@ async def update(context: OperationContext, step: Step) -> None:
     resolved, converted = desired_properties(context, name)
     changed = _changed(resolved, current.properties)
     policy = desired_update_policy(context, name)
+    plugin = _plugin(context, _resolved_type(context, name))
+    type_name = context.result.template.resources[name].type if context.result.template else ""
     if (
         not changed
         and policy == dict(current.update_policy)
         and current.status is not Status.FAILED
+        and current.type == type_name
+        # A nested stack is always updated: its own resources decide what changes.
+        and not is_nested_stack(plugin.schema)
     ):
         depends_on = _depends_on(context, name)
+        if current.status is Status.IN_PROGRESS and current.intent is Intent.UPDATE_ISSUED:
+            await _resume_update(context, plugin, current, resolved, converted)
+            return
         if current.status is Status.IN_PROGRESS:
             finished = current.evolve(
                 status=Status.COMPLETE, intent=Intent.NONE, depends_on=depends_on
@@ -566,15 +574,18 @@ async def update(context: OperationContext, step: Step) -> None:
             # Nothing to change but the new template's dependencies (delete order).
             await context.store.save(current.evolve(depends_on=depends_on))
         return
-    plugin = _plugin(context, _resolved_type(context, name))
     old_converted, _ = validate_properties(
         plugin.schema, dict(current.properties), context.plugins.schemas()
     )
     if changed and _must_replace(plugin, old_converted, converted, changed):
+        if "replace" in restricted_actions(context, name):
+            raise StepFailed(await record_restricted(context, current, "replace"))
         context.diverged = True
         await create(context, name, replaces=current.id)
         return
     record = current.evolve(
+        type=type_name,
+        implementation=_resolved_type(context, name),
         action=Action.UPDATE,
         status=Status.IN_PROGRESS,
         status_reason="state changed",
@@ -603,11 +614,47 @@ async def update(context: OperationContext, step: Step) -> None:
         attributes = await _attributes(context, plugin, record, converted)
     except ProviderError as error:
         await fail_step(context, record, Action.UPDATE, error)
+    except StepInterrupted:
+        # The plugin may have applied part of the change already: what comes next
+        # starts from the new properties (a rollback updates back from them), and the
+        # same definition again picks the update up where it stands.
+        interrupted = context.store.get(record.id).evolve(properties=resolved, update_policy=policy)
+        await context.store.save(interrupted, None, secret_properties(context, resolved))
+        raise
+    await _updated(context, record, resolved, attributes)
+
+
+async def _resume_update(
+    context: OperationContext,
+    plugin: ResourcePlugin,
+    record: ResourceRecord,
+    resolved: Mapping[str, Any],
+    converted: Mapping[str, Any],
+) -> None:
+    """Poll an interrupted update to its end instead of asking for it again."""
+    try:
+        record = await until_done(
+            context, plugin, record, Progress(done=False), "check_update", converted
+        )
+        attributes = await _attributes(context, plugin, record, converted)
+    except ProviderError as error:
+        await fail_step(context, record, Action.UPDATE, error)
+    await _updated(context, record, resolved, attributes)
+
+
+async def _updated(
+    context: OperationContext,
+    record: ResourceRecord,
+    resolved: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+) -> None:
+    """Record the update done: the new properties and update policy, UPDATE_COMPLETE."""
+    name = record.name
     record = record.evolve(
         status=Status.COMPLETE,
         intent=Intent.NONE,
         properties=resolved,
-        update_policy=policy,
+        update_policy=desired_update_policy(context, name),
         attributes=attributes,
         depends_on=_depends_on(context, name),
     )
@@ -616,6 +663,41 @@ async def update(context: OperationContext, step: Step) -> None:
         state_event(record, Action.UPDATE, Status.COMPLETE, "state changed"),
         secret_properties(context, resolved),
     )
+
+
+def restricted_actions(context: OperationContext, name: str) -> frozenset[str]:
+    """What the environment's ``restricted_actions`` forbid for ``name`` ("update", "replace")."""
+    environment = context.result.environment
+    if environment is None:
+        return frozenset()
+    return environment.resource_registry.restricted_actions_for(name)
+
+
+def replacement_needed(context: OperationContext, name: str) -> bool:
+    """Whether bringing ``name`` to the template's properties replaces it: as its schema
+    says, or as the plugin decides from the change (which only apply time can ask)."""
+    current = context.store.live(context.stack.id).get(name)
+    if current is None:
+        return False
+    try:
+        resolved, converted = desired_properties(context, name)
+        plugin = _plugin(context, _resolved_type(context, name))
+    except StepFailed:
+        return False
+    changed = _changed(resolved, current.properties)
+    old_converted, _ = validate_properties(
+        plugin.schema, dict(current.properties), context.plugins.schemas()
+    )
+    return bool(changed) and _must_replace(plugin, old_converted, converted, changed)
+
+
+async def record_restricted(context: OperationContext, record: ResourceRecord, action: str) -> str:
+    """Leave the resource as it is and, as Heat does, say in an event of the resource
+    which restricted action it needed; the step's failure."""
+    reason = f"{action} is restricted for resource."
+    event = state_event(record, context.stack.action, Status.FAILED, reason)
+    await context.store.save(record, event)
+    return f"ResourceActionRestricted: resources.{record.name}: {reason}"
 
 
 def _changed(new: Mapping[str, Any], old: Mapping[str, Any]) -> frozenset[str]:

@@ -53,7 +53,13 @@ class _References(Mapping[str, Any]):
         record = self._live[name]
         if not _usable(record):
             raise KeyError(name)
-        plugin_class = self._plugins.get(record.type) if self._plugins is not None else None
+        plugins = self._plugins
+        # A type no plugin registers is a provider template, whose reference is its own.
+        plugin_class = (
+            (plugins.get(record.type) or plugins.template_plugin(record.type))
+            if plugins is not None
+            else None
+        )
         if plugin_class is None:
             return record.physical_id
         return plugin_class().reference_id(name, record.physical_id, record.provider_data)

@@ -73,6 +73,28 @@ class UtcDateTime(TypeDecorator[datetime]):
             return in_utc
         return in_utc.replace(tzinfo=None)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text read straight into an aware value.
+
+        Parsing to a naive value and then replacing its zone costs several times
+        more, and a long event or stack list reads thousands of timestamps.
+        """
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or general is None:
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if isinstance(value, str):
+                try:
+                    return parse(value + "+00:00")
+                except ValueError:
+                    pass
+            result: datetime | None = general(value)
+            return result
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

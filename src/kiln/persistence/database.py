@@ -39,7 +39,7 @@ DEFAULT_HOME = Path("~/.local/share/kiln")
 DATABASE_FILE = "kiln.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 #: The Alembic revision a fully migrated database is at (the newest script's).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 #: Where Alembic records the revision a database is at.
 VERSION_TABLE = "alembic_version"
 

@@ -136,7 +136,7 @@ def summary_page(session: Session, project_id: str | None, request: ListRequest)
     """One page for ``request`` as plain rows of :data:`SUMMARY_COLUMNS` (no ORM objects:
     a list of a thousand stacks is read in a few milliseconds)."""
     query = _page_query(session, project_id, request).with_only_columns(*SUMMARY_COLUMNS)
-    return list(session.execute(query).all())
+    return list(session.connection().execute(query).all())
 
 
 def _page_query(session: Session, project_id: str | None, request: ListRequest) -> Select[Any]:

@@ -152,6 +152,8 @@ class ResourceRow(Base):
     provider_data: Mapped[dict[str, Any]] = mapped_column(json_document())
     #: The ``update_policy`` last applied (NULL in rows older than the column: none).
     update_policy: Mapped[dict[str, Any] | None] = mapped_column(json_document(), nullable=True)
+    #: The plugin type or provider template the type resolved to (NULL in older rows: unknown).
+    implementation: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     fence: Mapped[int] = mapped_column(BigInteger)

@@ -535,6 +535,7 @@ class ResourceRepository:
             intent=Intent(row.intent),
             provider_data=self.secrets.open(row.provider_data),
             update_policy=dict(row.update_policy or {}),
+            implementation=row.implementation or "",
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -581,6 +582,7 @@ def _state_values(record: ResourceRecord) -> dict[str, Any]:
         "intent": record.intent.value,
         "provider_data": dict(record.provider_data),
         "update_policy": dict(record.update_policy),
+        "implementation": record.implementation or None,
         "updated_at": record.updated_at,
     }
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from kiln.persistence.errors import DuplicateRecord, StackExists, StackNotFound
 from kiln.persistence.events import EventDraft, insert_event
 from kiln.persistence.listing import (
     NO_FILTERS,
+    SUMMARY_COLUMNS,
     ListRequest,
     StackFilters,
     stack_query,
@@ -39,6 +40,9 @@ STACK_EVENT_TYPE = "OS::Heat::Stack"
 _TAG_BATCH = 500
 #: What a listed stack's unread definition fields hold (empty, shared, never changed).
 _SUMMARY_PROTOTYPE = StackRecord(id="", name="")
+_SUMMARY_NAMES = tuple(column.key for column in SUMMARY_COLUMNS)
+_ACTIONS = {action.value: action for action in Action}
+_STATUSES = {status.value: status for status in Status}
 
 
 class StackRepository:
@@ -66,14 +70,31 @@ class StackRepository:
             raise self._explain_conflict(created) from None
         return created
 
-    def save_definition(self, stack: StackRecord, hidden_names: Collection[str] = ()) -> bool:
+    def save_definition(
+        self,
+        stack: StackRecord,
+        hidden_names: Collection[str] = (),
+        *,
+        unchanged_since: StackRecord | None = None,
+    ) -> bool:
         """Store what an update changes: template, files, environments, parameters (current
         and previous), options and tags. Name, status and traversal are left alone.
 
         A parameter stored encrypted stays encrypted even if ``hidden_names`` no
         longer names it (a rollback saving the previous definition, say).
-        False if the stack is gone or deleted.
+        With ``unchanged_since``, only if nobody has saved a definition or started an
+        operation since that record was read (its traversal, templates and update
+        time are still stored): a finished rollback never overwrites a newer update.
+        False if the stack is gone or deleted, or was changed since.
         """
+        statement = _live(stack.id)
+        if unchanged_since is not None:
+            statement = statement.where(
+                _traversal_is(unchanged_since.current_traversal),
+                StackRow.updated_at == unchanged_since.updated_at,
+                StackRow.template == unchanged_since.template,
+                StackRow.previous_template == unchanged_since.previous_template,
+            )
 
         def store(session: Session) -> bool:
             query = select(StackRow.parameters, StackRow.previous_parameters)
@@ -82,7 +103,7 @@ class StackRepository:
                 return False
             hidden = set(hidden_names) | sealed_names(stored[0]) | sealed_names(stored[1])
             values = self._definition(stack, hidden) | {"updated_at": self.clock()}
-            if session.connection().execute(_live(stack.id).values(**values)).rowcount != 1:
+            if session.connection().execute(statement.values(**values)).rowcount != 1:
                 return False
             session.execute(delete(StackTagRow).where(StackTagRow.stack_id == stack.id))
             _write_tags(session, stack.id, stack.tags)
@@ -371,28 +392,22 @@ class StackRepository:
         }
 
     @staticmethod
-    def _summary(row: Any, tags: tuple[str, ...]) -> StackRecord:
-        # Copied from a prototype: a listing makes a thousand of these at a time, and a
-        # frozen dataclass's ``__init__`` costs more than the query.
+    def _summary(row: Sequence[Any], tags: tuple[str, ...]) -> StackRecord:
+        """A listed stack from a row of :data:`SUMMARY_COLUMNS`.
+
+        Filled in from a prototype rather than through the frozen dataclass's
+        ``__init__``: a listing makes a thousand of these at a time, and the
+        constructor would cost more than the query.
+        """
+        fields = dict(_SUMMARY_PROTOTYPE.__dict__)
+        fields.update(zip(_SUMMARY_NAMES, row, strict=True))
+        action, status = fields["action"], fields["status"]
+        fields["action"] = _ACTIONS.get(action) or Action(action)
+        fields["status"] = _STATUSES.get(status) or Status(status)
+        fields["nesting_depth"] = fields["nesting_depth"] or 0
+        fields["tags"] = tags
         record = object.__new__(StackRecord)
-        record.__dict__.update(_SUMMARY_PROTOTYPE.__dict__)
-        record.__dict__.update(
-            id=row.id,
-            name=row.name,
-            project_id=row.project_id,
-            action=Action(row.action),
-            status=Status(row.status),
-            status_reason=row.status_reason,
-            tags=tags,
-            timeout_mins=row.timeout_mins,
-            disable_rollback=row.disable_rollback,
-            parent_id=row.parent_id,
-            parent_resource=row.parent_resource,
-            nesting_depth=row.nesting_depth or 0,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            deleted_at=row.deleted_at,
-        )
+        object.__setattr__(record, "__dict__", fields)
         return record
 
     def _to_record(self, row: StackRow, tags: tuple[str, ...]) -> StackRecord:
@@ -479,15 +494,18 @@ def _write_tags(session: Session, stack_id: str, tags: Sequence[str]) -> None:
     session.flush()
 
 
+# Built once: a listing reads the tags of each page.
+_TAGS_OF = (
+    select(StackTagRow.stack_id, StackTagRow.tag)
+    .where(StackTagRow.stack_id.in_(bindparam("ids", expanding=True)))
+    .order_by(StackTagRow.stack_id, StackTagRow.position)
+)
+
+
 def _read_tags(session: Session, stack_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
     found: dict[str, builtins.list[str]] = {}
     for start in range(0, len(stack_ids), _TAG_BATCH):
         batch = stack_ids[start : start + _TAG_BATCH]
-        query = (
-            select(StackTagRow.stack_id, StackTagRow.tag)
-            .where(StackTagRow.stack_id.in_(batch))
-            .order_by(StackTagRow.stack_id, StackTagRow.position)
-        )
-        for stack_id, tag in session.execute(query):
+        for stack_id, tag in session.connection().execute(_TAGS_OF, {"ids": batch}):
             found.setdefault(stack_id, []).append(tag)
     return {stack_id: tuple(tags) for stack_id, tags in found.items()}

@@ -47,6 +47,7 @@ def desired_resources(
         update_policy, found = _update_policy(resolver, declaration)
         diagnostics += found
         resolved_type = declaration.type
+        implementation = declaration.type
         restricted: frozenset[str] = frozenset()
         schema = registry.get(resolved_type)
         if environment is not None:
@@ -54,6 +55,7 @@ def desired_resources(
                 declaration.type, name, is_known=lambda type_name: type_name in registry
             )
             resolved_type = registry_entry.type_name
+            implementation = registry_entry.template or resolved_type
             restricted = environment.resource_registry.restricted_actions_for(name)
             schema = registry.get(resolved_type)
             if registry_entry.template is not None:
@@ -68,6 +70,7 @@ def desired_resources(
                 deletion_policy=_deletion_policy(resolver, declaration),
                 update_policy=update_policy,
                 restricted_actions=restricted,
+                implementation=implementation,
             )
         )
     return desired, diagnostics

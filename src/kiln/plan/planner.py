@@ -3,7 +3,11 @@
 - a resource only in the template is created; one only in the record is
   deleted (or retained, by its deletion policy);
 - a changed property whose schema allows updates is updated in place; any
-  other change, a changed type, or a resource left FAILED is replaced;
+  other change, a type that now means another implementation, or a resource
+  left FAILED is replaced; a new type name for the same implementation (two
+  aliases of one type, two provider templates) is an update;
+- a nested stack is always updated: its own resources decide what changes
+  (the files map or the environment it inherits may have changed);
 - a replacement creates the new incarnation first and deletes the old one
   after everything that depended on it has moved (delete-first when the
   plugin requires it);
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from kiln.errors import Diagnostic, TemplatePath
@@ -27,6 +32,12 @@ from kiln.plan.steps import Operation, Phase, Plan, Step, StepKey
 from kiln.schema.resource_schema import ResourceSchema
 from kiln.schema.types import UpdatePolicy
 from kiln.schema.values import contains_unknown
+from kiln.template.resource_registry import TEMPLATE_SUFFIXES
+
+#: Diagnostic codes of a change the environment's ``restricted_actions`` forbid; the
+#: engine records the refusal on the resource, by these codes (see README's code table).
+RESTRICTED_UPDATE = "U9002"
+RESTRICTED_REPLACE = "U9004"
 
 #: Record actions that mean "being brought under management": a create, or an
 #: adopt (the record holds an existing physical id to take over).
@@ -48,6 +59,9 @@ class DesiredResource:
     restricted_actions: frozenset[str] = frozenset()
     #: The plugin cannot have two incarnations at once (a fixed name, a port...).
     replace_delete_first: bool = False
+    #: What ``type`` resolves to through the environment: a plugin's type or a
+    #: provider template's location ("" means ``type`` itself).
+    implementation: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,8 +163,10 @@ def _decide(
     if record.status is Status.IN_PROGRESS and record.action is Action.UPDATE:
         changed = _changed_properties(record.properties, resource.properties)
         return _Decision(Operation.UPDATE, changed, "resuming an interrupted update"), []
-    if record.type != resource.type:
+    if not _same_implementation(record, resource):
         reason = f"type changes from {record.type} to {resource.type}"
+        if record.type == resource.type:
+            reason = f"type {record.type} now means {resource.implementation or resource.type}"
         return _restricted(resource, _Decision(Operation.CREATE_REPLACEMENT, reason=reason), path)
     if record.status is Status.FAILED:
         reason = f"it is {record.state}"
@@ -167,7 +183,32 @@ def _decide(
     if _changed_properties(record.update_policy, resource.update_policy):
         decision = _Decision(Operation.UPDATE, reason="update_policy changed")
         return _restricted(resource, decision, path)
+    if record.type != resource.type:
+        reason = f"type changes from {record.type} to {resource.type}, the same implementation"
+        return _restricted(resource, _Decision(Operation.UPDATE, reason=reason), path)
+    if is_nested_stack(resource.schema) and "update" not in resource.restricted_actions:
+        reason = "a nested stack is always updated: its own resources decide what changes"
+        return _Decision(Operation.UPDATE, reason=reason), []
     return _Decision(Operation.SAME), []
+
+
+def is_nested_stack(schema: ResourceSchema | None) -> bool:
+    """Types backed by a nested stack are the ones never replaced for failing (their
+    members are repaired instead); Heat always sends their updates down to the child."""
+    return schema is not None and not schema.replace_when_failed
+
+
+def _same_implementation(record: ResourceRecord, resource: DesiredResource) -> bool:
+    """Whether the recorded resource and the desired one are made by the same code.
+
+    As in Heat, every provider template is one implementation (a nested
+    stack that is updated to the new template). A record from before
+    implementations were kept is judged by its declared type.
+    """
+    if not record.implementation:
+        return record.type == resource.type
+    old, new = record.implementation, resource.implementation or resource.type
+    return old == new or (old.endswith(TEMPLATE_SUFFIXES) and new.endswith(TEMPLATE_SUFFIXES))
 
 
 def _decide_change(
@@ -215,12 +256,13 @@ def _policy(schema: ResourceSchema | None, name: str) -> UpdatePolicy:
 def _restricted(
     resource: DesiredResource, decision: _Decision, path: TemplatePath
 ) -> tuple[_Decision, list[Diagnostic]]:
-    action = "replace" if decision.operation is Operation.CREATE_REPLACEMENT else "update"
+    replacing = decision.operation is Operation.CREATE_REPLACEMENT
+    action, code = ("replace", RESTRICTED_REPLACE) if replacing else ("update", RESTRICTED_UPDATE)
     if action in resource.restricted_actions:
         message = (
             f"{action} of {resource.name!r} is restricted by the environment ({decision.reason})"
         )
-        return _Decision(Operation.SAME), [Diagnostic("U9002", message, path)]
+        return _Decision(Operation.SAME), [Diagnostic(code, message, path)]
     return decision, []
 
 
@@ -267,7 +309,7 @@ class _Ordering:
 
     def _superseded(self, record: ResourceRecord) -> Step:
         """An old incarnation left from an earlier operation: delete it once unused."""
-        requires = set(self._dependents_moved(record.name))
+        requires = set(self._dependents_moved(record.name, incarnation=record))
         if record.name in self.decisions:
             requires.add(self.key(record.name))
         return Step(
@@ -285,19 +327,28 @@ class _Ordering:
     def _dependencies(self, name: str) -> frozenset[StepKey]:
         return frozenset(self.key(d) for d in self.wanted[name].depends_on if d in self.decisions)
 
-    def _dependents_moved(self, name: str, *, wanted_too: bool = True) -> frozenset[StepKey]:
+    def _dependents_moved(
+        self,
+        name: str,
+        *,
+        wanted_too: bool = True,
+        incarnation: ResourceRecord | None = None,
+    ) -> frozenset[StepKey]:
         """Steps after which nothing refers to the old incarnation of ``name``.
 
         ``wanted_too=False`` leaves out resources that stay in the template:
         with delete-first replacement they can only move once the new
         incarnation exists, which is after the old one is gone.
+        ``incarnation`` is the record going away (default: the live one);
+        recorded resources that cannot refer to it are left out.
         """
+        incarnation = incarnation or self.live.get(name)
         keys: set[StepKey] = set()
         for other, resource in self.wanted.items():
             if wanted_too and name in resource.depends_on and other != name:
                 keys.add(self.key(other))
         for other, record in self.live.items():
-            if name in record.depends_on and other != name:
+            if name in record.depends_on and other != name and self._may_refer(record, incarnation):
                 decision = self.decisions[other]
                 if decision.operation in (Operation.DELETE, Operation.RETAIN):
                     keys.add(StepKey(other))
@@ -311,10 +362,50 @@ class _Ordering:
                     keys.add(StepKey(other))
         for record in self.superseded:
             restored = any(d.restore_id == record.id for d in self.decisions.values())
-            if name in record.depends_on and record.name != name and not restored:
+            refers = name in record.depends_on and self._may_refer(record, incarnation)
+            if refers and record.name != name and not restored:
                 # An incarnation an earlier operation left: it is deleted first.
                 keys.add(StepKey(record.name, Phase.OLD, record.id))
         return frozenset(keys)
+
+    def _may_refer(self, dependent: ResourceRecord, incarnation: ResourceRecord | None) -> bool:
+        """Whether ``dependent`` can still refer to ``incarnation`` of a name it depends on.
+
+        A record's dependencies are written when it is created or updated, always
+        to the incarnation live at that time, and a replaced record is not written
+        again once its successor exists. So it cannot refer to an incarnation born
+        after its own successor, nor to one that already had a newer sibling when
+        it was created. Without times, assume it does: an extra edge only orders
+        deletes, a missing one could delete something still in use.
+        """
+        if incarnation is None or incarnation.created_at is None:
+            return True
+        born = incarnation.created_at
+        successor = self._created(dependent.replaced_by)
+        if successor is not None and born > successor:
+            return False
+        if dependent.created_at is None:
+            return True
+        return not any(
+            sibling.id != incarnation.id
+            and sibling.created_at is not None
+            and born < sibling.created_at < dependent.created_at
+            for sibling in self._incarnations(incarnation.name)
+        )
+
+    def _incarnations(self, name: str) -> list[ResourceRecord]:
+        records = [record for record in self.superseded if record.name == name]
+        if name in self.live:
+            records.append(self.live[name])
+        return records
+
+    def _created(self, record_id: str | None) -> datetime | None:
+        if record_id is None:
+            return None
+        for record in [*self.live.values(), *self.superseded]:
+            if record.id == record_id:
+                return record.created_at
+        return None
 
     def _record_id(self, name: str) -> str | None:
         record = self.live.get(name)

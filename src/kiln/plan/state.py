@@ -96,6 +96,9 @@ class ResourceRecord:
     provider_data: Mapping[str, Any] = field(default_factory=dict)
     #: The resource's ``update_policy`` as last applied.
     update_policy: Mapping[str, Any] = field(default_factory=dict)
+    #: What ``type`` resolved to through the environment when last applied: a
+    #: plugin's type or a provider template's location ("" when not known).
+    implementation: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

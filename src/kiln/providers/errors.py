@@ -64,7 +64,26 @@ class InvalidInput(ProviderError):
 
 
 class ResourceFailed(ProviderError):
-    """The operation ran and failed; the message becomes the resource's status reason."""
+    """The operation ran and failed; the message becomes the resource's status reason.
+
+    Status reasons read ``Kind: resources.name: message`` as Heat's do.
+    ``kind`` is the error's name there when Heat shows another than this
+    class's (``ValueError`` for a test resource told to fail); ``path`` says
+    where inside the resource's nested stack the failure happened
+    (``("resources", "oops")``), so the reason names the failing resource.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        kind: str | None = None,
+        path: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, retryable=retryable)
+        self.kind = kind or type(self).__name__
+        self.path = tuple(path)
 
 
 class NotSupported(ProviderError):

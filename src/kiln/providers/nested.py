@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from kiln.providers.context import ProviderContext
-    from kiln.providers.protocol import UpdateRequest
+    from kiln.providers.protocol import CreateRequest, UpdateRequest
 
 __all__ = [
     "NESTED_STACK_MARK",
@@ -24,6 +24,7 @@ __all__ = [
     "ChildStackPlugin",
     "ChildState",
     "StackClient",
+    "ValidatedChildPlugin",
 ]
 
 #: The key of the stack client in ``ProviderContext.clients``.
@@ -54,6 +55,8 @@ class ChildState:
     status: str
     reason: str = ""
     name: str = ""
+    #: The project the stack belongs to (part of its ARN, ``arn:openstack:heat::...``).
+    project_id: str = ""
 
     @property
     def state(self) -> str:
@@ -116,10 +119,38 @@ class StackClient(Protocol):
         """Each live resource of the child with its reference (physical id), in name order."""
         ...
 
+    async def resource_reference(self, stack_id: str, resource: str) -> str | None:
+        """What ``get_resource`` of the child's resource ``resource`` gives inside the child;
+        None when there is no such resource (or it does not exist yet)."""
+        ...
+
+    async def resource_attributes(
+        self, stack_id: str, resource: str, names: frozenset[str]
+    ) -> Mapping[str, Any]:
+        """Attributes of the child's resource ``resource``, as ``get_attr`` inside the child
+        reads them (null for those it does not have)."""
+        ...
+
 
 @runtime_checkable
 class ChildStackPlugin(Protocol):
-    """A plugin whose resource is a nested stack: it says what an update makes the child
-    (so that a preview can show the child's plan before anything changes)."""
+    """A plugin whose resource is a nested stack: it says what a create or an update makes
+    the child (so that a preview can show the child's plan before anything changes, and an
+    adopt can take over a child whose data carries no template)."""
+
+    def child_for_create(self, ctx: ProviderContext, request: CreateRequest) -> ChildStack: ...
 
     def child_for_update(self, ctx: ProviderContext, request: UpdateRequest) -> ChildStack: ...
+
+
+@runtime_checkable
+class ValidatedChildPlugin(Protocol):
+    """A nested-stack plugin whose child is checked when the request arrives, before
+    anything changes (Heat's ``validate_nested_stack``, which answers 400)."""
+
+    def child_for_validation(
+        self, ctx: ProviderContext, properties: Mapping[str, Any]
+    ) -> ChildStack | None:
+        """The child ``properties`` make, cut to what shows every problem (a group's first
+        member); None when there is nothing to check (a group of no members)."""
+        ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from kiln.providers.context import ProviderContext
 from kiln.providers.errors import NotFound, ResourceFailed
@@ -29,13 +30,32 @@ from kiln.providers.protocol import (
     UpdateRequest,
 )
 
-__all__ = ["NestedStackPlugin", "stacks_client"]
+__all__ = ["NestedStackPlugin", "nested_resource_value", "stack_arn", "stacks_client"]
 
 #: First and longest pause between two looks at a child (seconds).
 FIRST_POLL = 0.02
 LONGEST_POLL = 0.25
 #: A child being adopted is created as far as its parent resource is concerned.
 _SAME_AS = {"CREATE": ("CREATE", "ADOPT")}
+
+
+def stack_arn(project_id: str, stack_name: str, stack_id: str) -> str:
+    """A stack's identifier in Heat's ARN form, which Heat's ``get_resource`` of a provider
+    template resource gives: ``arn:openstack:heat::PROJECT:stacks/NAME/ID``."""
+    parts = (quote(project_id, safe=""), quote(stack_name, safe=""), quote(stack_id, safe=""))
+    return "arn:openstack:heat::{}:stacks/{}/{}".format(*parts)
+
+
+async def nested_resource_value(client: StackClient, stack_id: str, attribute: str) -> Any:
+    """``resource.NAME`` (the reference of the nested stack's resource NAME) or
+    ``resource.NAME.ATTR`` (its attribute ATTR), as Heat reads them into a nested stack."""
+    parts = attribute.split(".", 2)
+    if len(parts) < 2 or parts[0] != "resource":
+        return None
+    if len(parts) == 2:
+        return await client.resource_reference(stack_id, parts[1])
+    values = await client.resource_attributes(stack_id, parts[1], frozenset({parts[2]}))
+    return values.get(parts[2])
 
 
 def stacks_client(ctx: ProviderContext) -> StackClient:
@@ -137,8 +157,27 @@ class NestedStackPlugin(ResourcePlugin):
         if state.action not in _SAME_AS.get(action, (action,)) or state.status == "IN_PROGRESS":
             return _waiting(None, min(pause * 1.5, LONGEST_POLL), dict(request.provider_data))
         if state.status == "FAILED":
-            raise ResourceFailed(state.reason or state.state)
+            raise nested_failure(state.reason or state.state, state.action)
         return Progress(done=True)
+
+
+def nested_failure(reason: str, action: str) -> ResourceFailed:
+    """The child's failure as the parent resource's, naming the resource that failed.
+
+    A child's reason ``Resource CREATE failed: ValueError: resources.oops: msg``
+    becomes ``ValueError`` at ``resources.oops`` below the parent resource, so
+    the parent's reason reads ``ValueError: resources.victim.resources.oops: msg``
+    as Heat's does. Any other reason is kept whole.
+    """
+    parts = [part.strip() for part in reason.split(":")]
+    if (
+        f"Resource {action} failed: " not in reason
+        or len(parts) < 4
+        or not parts[1].isidentifier()
+        or not parts[2].startswith("resources.")
+    ):
+        return ResourceFailed(reason)
+    return ResourceFailed(": ".join(parts[3:]), kind=parts[1], path=parts[2].split("."))
 
 
 def _waiting(child_id: str | None, pause: float, kept: Mapping[str, Any]) -> Progress:

@@ -242,6 +242,9 @@ class ResourceSchema:
     accepts_any_properties: bool = False
     #: Attribute names are open-ended (``OS::Heat::None``, groups' ``resource.N.attr``).
     dynamic_attributes: bool = False
+    #: Open-ended attribute names under these prefixes only (an autoscaling group's
+    #: ``resource.N`` and ``resource.N.attr``); any other name must be declared.
+    attribute_prefixes: tuple[str, ...] = ()
     #: What the resource's ``update_policy`` section may hold (Heat's
     #: ``update_policy_schema``); a type without one accepts no update_policy.
     update_policy: Mapping[str, PropertySchema] = field(default_factory=lambda: _EMPTY)
@@ -257,6 +260,14 @@ class ResourceSchema:
         object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))
         object.__setattr__(self, "attributes", MappingProxyType(dict(self.attributes)))
         object.__setattr__(self, "update_policy", MappingProxyType(dict(self.update_policy)))
+
+    def has_attribute(self, name: str) -> bool:
+        """Whether ``get_attr`` may read ``name``: declared, or open-ended by this schema."""
+        return (
+            self.dynamic_attributes
+            or name in self.attributes
+            or name.startswith(self.attribute_prefixes)
+        )
 
     def update_policy_schema(self) -> ResourceSchema:
         """The update_policy section as a schema of its own, to validate and convert it."""

@@ -55,7 +55,9 @@ class SignalDelivery:
         plugins: PluginRegistry,
         limits: TemplateLimits | None = None,
         launch: Callable[[str], None] = lambda stack_id: None,
+        clients: Mapping[str, Any] | None = None,
     ) -> None:
+        self.clients: Mapping[str, Any] = dict(clients or {})
         self.stacks = stacks
         self.resources = resources
         self.events = events
@@ -105,7 +107,7 @@ class SignalDelivery:
             signal=self._signal_from_plugin(stack),
         )
         configs = software_config_clients(self.stacks.database, stack)(record.name)
-        clients = {STACKS_CLIENT: client, SOFTWARE_CONFIG_CLIENT: configs}
+        clients = {**self.clients, STACKS_CLIENT: client, SOFTWARE_CONFIG_CLIENT: configs}
         context = ProviderContext.create(record.type, record.name, clients=clients)
         request = SignalRequest(
             name=record.name,

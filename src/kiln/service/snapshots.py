@@ -105,7 +105,7 @@ class StackSnapshots:
                 if plugin_class is None:
                     raise NotSupported(f"{type_name} has no plugin here")
                 await plugin_class().delete_snapshot(
-                    ProviderContext.create(type_name, name), request
+                    ProviderContext.create(type_name, name, clients=self.service.clients), request
                 )
             except NotFound:
                 continue

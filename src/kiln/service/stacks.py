@@ -16,6 +16,7 @@ from kiln.config import TemplateLimits
 from kiln.engine.hooks import HookSignals, paused_hook
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.observe import ResourceDrift, observe
+from kiln.engine.operation import converging_to
 from kiln.engine.outputs import Output, stack_outputs
 from kiln.engine.resource_steps import state_event
 from kiln.engine.scope import live_records, recorded_scope
@@ -43,7 +44,13 @@ from kiln.providers.registry import PluginRegistry
 from kiln.providers.software_config import SOFTWARE_CONFIG_CLIENT
 from kiln.schema.properties import validate_properties
 from kiln.schema.values import Unknown
+from kiln.service.nested_validation import NestedChecker
 from kiln.service.signals import SignalDelivery
+from kiln.service.stack_limits import (
+    check_resource_total,
+    check_stack_count,
+    check_stack_name,
+)
 from kiln.template.functions.base import Resolver
 from kiln.template.parameters import hidden_parameter_names, mask_hidden_values
 from kiln.template.resource_registry import HOOK_TYPES
@@ -77,6 +84,64 @@ class StackDefinition:
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: (new operation, operation in progress) pairs where, as in Heat's convergence, the
+#: new one preempts the one in progress instead of being refused.
+_PREEMPTIBLE = frozenset(
+    {
+        (Action.UPDATE, Action.CREATE),
+        (Action.UPDATE, Action.UPDATE),
+        (Action.UPDATE, Action.ROLLBACK),
+    }
+)
+
+
+def _standing_on(stack: StackRecord) -> StackRecord:
+    """The definition the stack stands on, which an update starts from and keeps as its
+    previous one: during a rollback, the one the rollback returns to (as in Heat, whose
+    rollback switches to it), nothing for a rolled-back create."""
+    if stack.action is not Action.ROLLBACK:
+        return stack
+    if not stack.previous_template:
+        return replace(stack, template="", files={}, environments=(), parameters={})
+    return converging_to(stack)
+
+
+class ImmutableParameterModified(KilnError):
+    """Heat's refusal of an update that changes a parameter declared ``immutable``."""
+
+    heat_type = "ImmutableParameterModified"
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(
+            "The following parameters are immutable and may not be updated: " + ", ".join(names)
+        )
+
+
+def _refuse_immutable_changes(current: ValidationResult, updated: ValidationResult) -> None:
+    """Refuse the update before it starts, as Heat does, when an immutable parameter
+    (immutable in the new template) that both templates declare gets another value."""
+    changed = [
+        name
+        for name, declaration in updated.declarations.items()
+        if declaration.immutable
+        and name in current.declarations
+        and name in current.parameters
+        and name in updated.parameters
+        and not isinstance(current.parameters[name], Unknown)
+        and not isinstance(updated.parameters[name], Unknown)
+        and current.parameters[name] != updated.parameters[name]
+    ]
+    if changed:
+        raise ImmutableParameterModified(sorted(changed))
+
+
+def _updated_tags(stack: StackRecord, tags: Sequence[str] | None, *, kept: bool) -> tuple[str, ...]:
+    """The tags an update leaves: those given, else the stack's own when ``kept``, else none."""
+    if tags is not None:
+        return tuple(tags)
+    return stack.tags if kept else ()
+
+
 class StackService:
     def __init__(
         self,
@@ -86,8 +151,12 @@ class StackService:
         project_id: str = "default",
         limits: TemplateLimits | None = None,
         launch: Callable[[str], None] = lambda stack_id: None,
+        clients: Mapping[str, Any] | None = None,
     ) -> None:
         self.limits = limits
+        #: The cloud clients the engine gives plugins (the Local cloud, ...): reading a
+        #: resource live (drift, resource show) needs the same ones.
+        self.clients: Mapping[str, Any] = dict(clients or {})
         #: Runs an operation a signal started on a nested stack (a group resizing);
         #: the CLI starts a detached engine, tests run one in-process.
         self.launch = launch
@@ -173,7 +242,12 @@ class StackService:
     def validate(
         self, stack_name: str, definition: StackDefinition, stack_id: str = ""
     ) -> ValidationResult:
-        stack = StackRecord(
+        return validate_stack(
+            self._proposed(stack_name, definition, stack_id), self.plugins, self.limits
+        )
+
+    def _proposed(self, stack_name: str, definition: StackDefinition, stack_id: str) -> StackRecord:
+        return StackRecord(
             id=stack_id or new_id(),
             name=stack_name,
             project_id=self.project_id,
@@ -182,13 +256,23 @@ class StackService:
             environments=tuple(definition.environments),
             parameters=dict(definition.parameters),
         )
-        return validate_stack(stack, self.plugins, self.limits)
+
+    def check_nested(self, stack: StackRecord, result: ValidationResult) -> None:
+        """Refuse a definition whose nested stacks would not validate (a group's member
+        definition, a chain's members), as Heat does before anything changes."""
+        checker = NestedChecker(self.stacks, self.resources, self.plugins, self.limits)
+        problems = checker.problems(stack, result)
+        if problems:
+            raise TemplateError(problems)
 
     def preview(
         self, stack_name: str, definition: StackDefinition, stack: StackRecord | None = None
     ) -> Plan:
         """The plan apply would start with (the same planner, on the same records)."""
+        if stack is None:
+            self.check_new_stack(stack_name)
         result = self._valid(stack_name, definition, stack.id if stack else "")
+        check_resource_total(self, definition, result)
         records = self.resources.by_stack(stack.id) if stack else []
         desired, problems = desired_resources(
             result, self.plugins.schemas(), recorded_scope(result, records, self.plugins)
@@ -197,6 +281,16 @@ class StackService:
         if problems or more:
             raise TemplateError([*problems, *more])
         return plan
+
+    def check_new_stack(self, name: str) -> None:
+        """Heat's checks before a stack is made (create, adopt, preview), in Heat's order:
+        the name is free, the project has room for one more stack, the name is valid.
+        As in Heat, they come before the template is looked at."""
+        existing = self.stacks.find(self.project_id, name) if isinstance(name, str) else None
+        if existing is not None and existing.name == name:
+            raise StackExists(self.project_id, name)
+        check_stack_count(self.stacks, self.project_id, self.limits or TemplateLimits())
+        check_stack_name(name)
 
     def create(
         self,
@@ -208,11 +302,9 @@ class StackService:
         tags: Sequence[str] = (),
     ) -> StackRecord:
         stack_id = new_id()
-        existing = self.stacks.find(self.project_id, name)
-        if existing is not None and existing.name == name:
-            # As in Heat, a taken name is refused before the template is looked at.
-            raise StackExists(self.project_id, name)
+        self.check_new_stack(name)
         result = self._valid(name, definition, stack_id)
+        check_resource_total(self, definition, result)
         hidden = hidden_parameter_names(result.declarations)
         record = StackRecord(
             id=stack_id,
@@ -243,36 +335,60 @@ class StackService:
         disable_rollback: bool | None = None,
         converge: bool = False,
         action: Action = Action.UPDATE,
+        tags: Sequence[str] | None = None,
     ) -> StackRecord:
         """Heat's PUT (replace everything) or, with ``existing``, PATCH (keep what is not given).
 
         ``converge`` reads each resource's real state first, so that drifted
         resources are updated (or re-created) back to the template. ``action``
-        is RESTORE for a return to a snapshot's definition.
+        is RESTORE for a return to a snapshot's definition. ``tags`` replace the
+        stack's; without them, as in Heat, a PUT clears the tags while a PATCH
+        or a restore keeps them.
         """
         stack = self.get(name_or_id)
-        if stack.status is Status.IN_PROGRESS:
+        # As in Heat's convergence, an update preempts a create or update in progress:
+        # the engine running it stops its steps and converges to the new definition.
+        preempting = stack.status is Status.IN_PROGRESS
+        if preempting and (action, stack.action) not in _PREEMPTIBLE:
             raise OperationInProgress(stack)
-        definition = self.merged_definition(stack, definition, existing, clear_parameters)
+        base = _standing_on(stack)
+        definition = self.merged_definition(
+            base if base.template else stack, definition, existing, clear_parameters
+        )
         result = self._valid(stack.name, definition, stack.id)
+        check_resource_total(self, definition, result)
+        if action is Action.UPDATE and base.template:
+            _refuse_immutable_changes(validate_stack(base, self.plugins, self.limits), result)
         updated = replace(
             stack,
             template=definition.template,
             files=dict(definition.files),
             environments=tuple(definition.environments),
             parameters=dict(definition.parameters),
-            previous_template=stack.template,
-            previous_files=stack.files,
-            previous_environments=stack.environments,
-            previous_parameters=stack.parameters,
+            previous_template=base.template,
+            previous_files=base.files,
+            previous_environments=base.environments,
+            previous_parameters=base.parameters,
             timeout_mins=timeout_mins if timeout_mins is not None else stack.timeout_mins,
             disable_rollback=stack.disable_rollback
             if disable_rollback is None
             else disable_rollback,
             converge=converge,
+            tags=_updated_tags(stack, tags, kept=existing or action is not Action.UPDATE),
         )
-        self._begin(stack, action, expected=stack.current_traversal)
-        self.stacks.save_definition(updated, hidden_parameter_names(result.declarations))
+        hidden = hidden_parameter_names(result.declarations)
+        if not preempting:
+            self._begin(stack, action, expected=stack.current_traversal)
+            self.stacks.save_definition(updated, hidden)
+            return self.get(stack.id)
+        # The engine running the stack converges to whatever definition it finds once
+        # the traversal changes: the new definition must be there first.
+        self.stacks.save_definition(updated, hidden)
+        try:
+            self._begin(stack, action, expected=stack.current_traversal, allow_in_progress=True)
+        except OperationInProgress:
+            self.stacks.save_definition(stack, hidden)
+            raise
         return self.get(stack.id)
 
     def delete(self, name_or_id: str) -> StackRecord:
@@ -317,6 +433,7 @@ class StackService:
             record.type,
             record.name,
             clients={
+                **self.clients,
                 STACKS_CLIENT: self._stack_client(stack, record.name),
                 SOFTWARE_CONFIG_CLIENT: configs(record.name),
             },
@@ -331,7 +448,8 @@ class StackService:
         parameter values are masked.
         """
         values: dict[str, Any] = dict(record.attributes)
-        plugin_class = self.plugins.get(record.type)
+        # An alias of a plugin's type answers as that plugin.
+        plugin_class = self.plugins.get(record.implementation or record.type)
         if plugin_class is not None and record.physical_id is not None:
             plugin = plugin_class()
             properties, _ = validate_properties(
@@ -477,12 +595,23 @@ class StackService:
         if record is None:
             raise ResourceNotFoundError(resource)
         delivery = SignalDelivery(
-            self.stacks, self.resources, self.events, self.plugins, self.limits, self.launch
+            self.stacks,
+            self.resources,
+            self.events,
+            self.plugins,
+            self.limits,
+            self.launch,
+            clients=self.clients,
         )
         return await delivery.deliver(stack, record, details)
 
     def cancel(self, name_or_id: str, *, rollback: bool = True) -> StackRecord:
-        """Cancel a create or update in progress: roll back, or just stop (``rollback=False``)."""
+        """Cancel a create or update in progress: roll back, or just stop (``rollback=False``).
+
+        Stopping is Heat's: the stack and its nested stacks in progress fail with
+        "Stack ACTION cancelled", nothing new starts, and the resources already in
+        progress go on to their end.
+        """
         stack = self.get(name_or_id)
         if stack.status is not Status.IN_PROGRESS or stack.action not in (
             Action.CREATE,
@@ -492,45 +621,62 @@ class StackService:
                 f"Cancelling {stack.action} of stack {stack.name} is not supported "
                 f"in state {stack.state}."
             )
-        traversal = str(uuid.uuid4())
-        if rollback and not stack.disable_rollback:
+        # Asked for, a rollback happens even when the stack's failures would not roll back.
+        if rollback:
             won = self.stacks.begin_operation(
                 stack.id,
                 Action.ROLLBACK,
                 stack.current_traversal,
-                traversal,
+                str(uuid.uuid4()),
                 None,
                 allow_in_progress=True,
                 reason="Stack cancelled",
                 record_event=True,
             )
         else:
-            won = self.stacks.begin_operation(
-                stack.id,
-                stack.action,
-                stack.current_traversal,
-                traversal,
-                None,
-                allow_in_progress=True,
-                reason="Stack cancelled",
-            )
-            won = won and self.stacks.finish_operation(
-                stack.id,
-                traversal,
-                Status.FAILED,
-                f"Stack {stack.action} cancelled",
-                record_event=True,
-            )
+            won = self._stop(stack)
+            for nested in self._nested_in_progress(stack) if won else []:
+                self._stop(nested)
         if not won:
             raise KilnError(f"Stack {stack.name} changed while cancelling; try again.")
         return self.get(stack.id)
 
+    def _stop(self, stack: StackRecord) -> bool:
+        """End the operation in progress as FAILED under a new traversal of its own."""
+        traversal = str(uuid.uuid4())
+        return self.stacks.begin_operation(
+            stack.id,
+            stack.action,
+            stack.current_traversal,
+            traversal,
+            None,
+            allow_in_progress=True,
+            reason="Stack cancelled",
+        ) and self.stacks.finish_operation(
+            stack.id,
+            traversal,
+            Status.FAILED,
+            f"Stack {stack.action} cancelled",
+            record_event=True,
+        )
+
+    def _nested_in_progress(self, stack: StackRecord) -> list[StackRecord]:
+        """The stack's nested stacks, at every depth, whose operation is in progress."""
+        found: list[StackRecord] = []
+        level = self.stacks.children(stack.id)
+        while level:
+            found += [child for child in level if child.status is Status.IN_PROGRESS]
+            level = [grandchild for child in level for grandchild in self.stacks.children(child.id)]
+        return found
+
     # -- helpers ---------------------------------------------------------------
 
     def _valid(self, name: str, definition: StackDefinition, stack_id: str) -> ValidationResult:
-        result = self.validate(name, definition, stack_id)
+        stack = self._proposed(name, definition, stack_id)
+        result = validate_stack(stack, self.plugins, self.limits)
         if not result.ok:
             raise TemplateError(result.errors)
+        self.check_nested(stack, result)
         return result
 
     def _begin(

@@ -20,12 +20,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kiln.engine.nested import child_id_for
+from kiln.config import TemplateLimits
+from kiln.engine.nested import NestedStackClient, child_id_for
+from kiln.engine.operation import resource_facade
+from kiln.engine.parent_attributes import attributes_needed
+from kiln.engine.resource_steps import resolved_type
 from kiln.engine.scope import recorded_scope
 from kiln.engine.start import start_operation
 from kiln.engine.validation import validate_stack
 from kiln.errors import EvaluationError, KilnError, TemplateError
 from kiln.plan.desired import desired_resources
+from kiln.plan.planner import DesiredResource
 from kiln.plan.state import (
     Action,
     ResourceRecord,
@@ -34,7 +39,11 @@ from kiln.plan.state import (
     idempotency_token,
     new_id,
 )
-from kiln.providers.nested import NESTED_STACK_MARK
+from kiln.providers.context import ProviderContext
+from kiln.providers.errors import ProviderError
+from kiln.providers.nested import NESTED_STACK_MARK, STACKS_CLIENT, ChildStackPlugin
+from kiln.providers.protocol import CreateRequest
+from kiln.schema.properties import validate_properties
 from kiln.service.stacks import OperationInProgress, StackDefinition, StackService
 from kiln.template.functions.base import Resolver
 from kiln.template.parameters import hidden_parameter_names
@@ -49,6 +58,17 @@ _RESOURCE_KEYS = ("resource_id", "type", "metadata", "resource_data")
 
 class AdoptDataError(KilnError):
     """The adopt data cannot make a stack: the message names where it is wrong."""
+
+
+def parsed_adopt_data(data: Any) -> Any:
+    """Adopt data as a request or a file carries it: the object itself, or its JSON text
+    (python-heatclient and ``kiln stack adopt`` send the text abandon wrote)."""
+    if not isinstance(data, (str, bytes)):
+        return data
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        raise AdoptDataError(f"Invalid adopt data: {error}") from None
 
 
 class StackTransfer:
@@ -138,12 +158,18 @@ class StackTransfer:
         parameters: Mapping[str, Any] | None = None,
         timeout_mins: int | None = None,
         disable_rollback: bool = True,
+        files: Mapping[str, str] | None = None,
+        tags: Sequence[str] = (),
     ) -> StackRecord:
         """Heat's ``stack adopt``: a stack named ``name`` that takes over what ``data`` lists.
 
-        Every resource the template enables must be in ``data`` with its
-        ``resource_id``; anything wrong is refused before anything is stored.
+        ``data`` is the object abandon or export gave, or its JSON text. Every
+        resource the template enables must be in it with its ``resource_id``;
+        anything wrong is refused before anything is stored. ``files`` sent with
+        the request join the data's own (provider templates).
         """
+        data = parsed_adopt_data(data)
+        self.service.check_new_stack(name)
         stack_id = new_id()
         definition = self._definition(data, "", environments, parameters or {})
         record = StackRecord(
@@ -151,9 +177,10 @@ class StackTransfer:
             name=name,
             project_id=self.service.project_id,
             template=definition.template,
-            files=dict(definition.files),
+            files={**definition.files, **(files or {})},
             environments=tuple(definition.environments),
             parameters=dict(definition.parameters),
+            tags=tuple(tags),
             timeout_mins=timeout_mins,
             disable_rollback=disable_rollback,
         )
@@ -235,7 +262,7 @@ class StackTransfer:
         for resource in desired:
             path = f"adopt data{where}.resources.{resource.name}"
             entry = entries.get(resource.name)
-            if not isinstance(entry, Mapping) or not entry.get("resource_id"):
+            if not isinstance(entry, Mapping):
                 raise AdoptDataError(f"{path}.resource_id: Resource ID was not provided.")
             if entry.get("type", resource.type) != resource.type:
                 raise AdoptDataError(
@@ -250,12 +277,15 @@ class StackTransfer:
                 provider_data = service.stacks.secrets.open(resource_data)
             except KilnError as error:
                 raise AdoptDataError(f"{path}.resource_data: {error}") from error
-            physical_id = str(entry["resource_id"])
-            if "resources" in entry and "template" in entry:
-                child = self._child(stack, resource.name, entry, token, f"{where}.{resource.name}")
+            child = self._nested(stack, result, resource, entry, token, where)
+            if child is not None:
                 plans += self._plan(child, entry, f"{where}.resources.{resource.name}")
                 physical_id = child.id
                 provider_data = {**provider_data, NESTED_STACK_MARK: True}
+            elif entry.get("resource_id"):
+                physical_id = str(entry["resource_id"])
+            else:
+                raise AdoptDataError(f"{path}.resource_id: Resource ID was not provided.")
             seed = ResourceRecord(
                 id=new_id(),
                 stack_id=stack.id,
@@ -272,14 +302,91 @@ class StackTransfer:
         plans.append((stack, sorted(hidden_parameter_names(result.declarations)), seeds))
         return plans
 
+    def _nested(
+        self,
+        stack: StackRecord,
+        result: ValidationResult,
+        resource: DesiredResource,
+        entry: Mapping[str, Any],
+        token: str,
+        where: str,
+    ) -> StackRecord | None:
+        """The nested stack an entry with ``resources`` describes (none without them).
+
+        As in Heat, such an entry needs no ``resource_id``: the resource is its
+        nested stack, made here and adopted with it.
+        """
+        if "resources" not in entry:
+            return None
+        if "template" in entry:
+            return self._child(stack, resource.name, entry, token, f"{where}.{resource.name}")
+        return self._derived_child(stack, result, resource, token, where)
+
+    def _derived_child(
+        self,
+        parent: StackRecord,
+        result: ValidationResult,
+        resource: DesiredResource,
+        token: str,
+        where: str,
+    ) -> StackRecord | None:
+        """A nested stack whose data lists resources but no template (Heat's adopt data for
+        a group or a provider template): defined as the resource's create would define it."""
+        service = self.service
+        type_name, is_template = resolved_type(result, service.plugins, resource.name)
+        plugins = service.plugins
+        plugin_class = plugins.template_plugin(type_name) if is_template else plugins.get(type_name)
+        plugin = plugin_class() if plugin_class is not None else None
+        if not isinstance(plugin, ChildStackPlugin) or plugin_class is None:
+            return None
+        schemas = plugins.schemas()
+        properties, _ = validate_properties(plugin_class.schema, dict(resource.properties), schemas)
+        policy = dict(resource.update_policy)
+        if plugin_class.schema.update_policy:
+            policy, _ = validate_properties(
+                plugin_class.schema.update_policy_schema(), policy, schemas
+            )
+        client = NestedStackClient(
+            parent,
+            resource.name,
+            service.stacks,
+            service.resources,
+            plugins,
+            service.limits,
+            launch=lambda stack_id: None,
+            facade=resource_facade(result, resource.name),
+        )
+        name = f"{parent.name}-{resource.name}-{token[:12]}"
+        request = CreateRequest(
+            name=resource.name,
+            properties=properties,
+            idempotency_token=token,
+            physical_name=name,
+            update_policy=policy,
+            attributes_needed=attributes_needed(result).get(resource.name, frozenset()),
+        )
+        context = ProviderContext.create(type_name, resource.name, clients={STACKS_CLIENT: client})
+        try:
+            child = plugin.child_for_create(context, request)
+        except ProviderError as error:
+            raise AdoptDataError(f"adopt data{where}.resources.{resource.name}: {error}") from error
+        depth = _nested_depth(parent, service.limits, f"{where}.{resource.name}")
+        record = StackRecord(
+            id=child_id_for(token),
+            name=name,
+            project_id=parent.project_id,
+            parent_id=parent.id,
+            parent_resource=resource.name,
+            nesting_depth=depth,
+            disable_rollback=True,
+        )
+        return client.defined(record, child)
+
     def _child(
         self, parent: StackRecord, resource: str, entry: Mapping[str, Any], token: str, where: str
     ) -> StackRecord:
         """The nested stack, under the id the parent resource's create would give it."""
-        depth = parent.nesting_depth + 1
-        limit = self.service.limits.max_stack_nesting_depth if self.service.limits else 5
-        if depth > limit:
-            raise AdoptDataError(f"adopt data{where}: Recursion depth exceeds {limit}.")
+        depth = _nested_depth(parent, self.service.limits, where)
         definition = self._definition(entry, where, (), {})
         return StackRecord(
             id=child_id_for(token),
@@ -295,6 +402,14 @@ class StackTransfer:
             nesting_depth=depth,
             disable_rollback=True,
         )
+
+
+def _nested_depth(parent: StackRecord, limits: TemplateLimits | None, where: str) -> int:
+    depth = parent.nesting_depth + 1
+    limit = limits.max_stack_nesting_depth if limits else 5
+    if depth > limit:
+        raise AdoptDataError(f"adopt data{where}: Recursion depth exceeds {limit}.")
+    return depth
 
 
 def _metadata(

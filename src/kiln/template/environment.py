@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiln.errors import ROOT, Diagnostic, Severity, TemplatePath
-from kiln.template.resource_registry import ResourceRegistry, parse_resource_registry
+from kiln.template.resource_registry import (
+    RegistryPath,
+    ResourceRegistry,
+    parse_resource_registry,
+)
 
 __all__ = [
     "EVENT_SINK_TYPES",
@@ -83,6 +87,22 @@ class Environment:
             "parameter_merge_strategies": dict(self.parameter_merge_strategies),
         }
         return {name: value for name, value in sections.items() if value}
+
+    def for_nested(self, resource_name: str, *, without: RegistryPath | None = None) -> Environment:
+        """The environment of the nested stack that resource ``resource_name`` makes.
+
+        As Heat builds a child environment: the parent's ``parameters`` name the
+        parent template's parameters, so they stay behind (a nested stack's values
+        come from its parent resource and from ``parameter_defaults``, which carry
+        over merged); the registry keeps only the per-resource blocks under
+        ``resource_name`` (see :meth:`ResourceRegistry.for_nested`) and loses the
+        ``without`` entry that made the resource a provider template.
+        """
+        return Environment(
+            parameter_defaults=_copy(self.parameter_defaults),
+            resource_registry=self.resource_registry.for_nested(resource_name, without=without),
+            event_sinks=self.event_sinks,
+        )
 
 
 def parse_environment(data: Any, path: TemplatePath = ROOT) -> tuple[Environment, list[Diagnostic]]:

@@ -9,7 +9,6 @@ everything that can be known before creation is checked now.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kiln.errors import Diagnostic, EvaluationError, Severity, TemplatePath
@@ -65,19 +64,23 @@ NestedValidator = Callable[[str, Environment, Mapping[str, Any]], "ValidationRes
 
 
 def provider_schema(
-    type_name: str, result: ValidationResult, require_values: bool
+    type_name: str,
+    result: ValidationResult,
+    require_values: bool,
+    parameter_defaults: Mapping[str, Any] | None = None,
 ) -> ResourceSchema:
     """A provider template's parameters are its properties, its outputs its attributes.
 
     A parameter without a default is a required property only when values are
-    required (creating a stack): until then ``parameter_defaults`` may still
-    supply it, as they do for nested stacks in Heat.
+    required (creating a stack) and the environment's ``parameter_defaults``
+    do not give it one: those reach nested stacks too, as in Heat.
     """
+    defaults = parameter_defaults or {}
     properties = {
         name: PropertySchema(
             _PARAMETER_PROPERTY_TYPES.get(declaration.type_name, PropertyType.JSON),
             declaration.description,
-            required=require_values and not declaration.has_default,
+            required=require_values and not declaration.has_default and name not in defaults,
         )
         for name, declaration in result.declarations.items()
     }
@@ -224,17 +227,16 @@ class _ResourceChecker:
         if self.nested is None:
             message = f"provider templates are nested too deeply at {location!r}"
             return None, [Diagnostic("L8003", message, path)]
-        registry = self.environment.resource_registry.for_nested(
-            resource.name, without=resolved.entry
-        )
-        environment = replace(self.environment, parameters={}, resource_registry=registry)
+        environment = self.environment.for_nested(resource.name, without=resolved.entry)
         given = resource.properties if isinstance(resource.properties, dict) else {}
         result = self.nested(location, environment, {name: Unknown(name) for name in given})
         # Properties the template does not declare are reported here, as S6002.
         nested = [d for d in result.diagnostics if d.code != "V5007"]
         if result.template is None:
             return None, nested
-        schema = provider_schema(resource.type, result, self.require_values)
+        schema = provider_schema(
+            resource.type, result, self.require_values, self.environment.parameter_defaults
+        )
         return schema, nested
 
     def outputs(self) -> Iterator[Diagnostic]:
@@ -263,10 +265,8 @@ def _attribute_references(
         if reference.kind != "attribute" or reference.attribute is None:
             continue
         schema = schemas.get(reference.name)
-        if schema is None or schema.dynamic_attributes:
-            continue
         attribute = reference.attribute
-        if attribute in schema.attributes or attribute in COMMON_ATTRIBUTES:
+        if schema is None or schema.has_attribute(attribute) or attribute in COMMON_ATTRIBUTES:
             continue
         known = ", ".join(sorted(schema.attributes)) or "none"
         yield Diagnostic(

@@ -57,8 +57,33 @@ def test_restricted_actions_come_from_the_environment() -> None:
     _, problems = plan_changes(desired, [recorded])
     assert [(d.code, d.message) for d in problems] == [
         (
-            "U9002",
+            "U9004",
             "replace of 'db_password' is restricted by the environment "
             "(length cannot be updated in place)",
         )
     ]
+
+
+def test_each_resource_knows_the_implementation_its_type_resolves_to() -> None:
+    template = (
+        "heat_template_version: 2018-08-31\n"
+        "resources:\n"
+        "  aliased: {type: My::Random}\n"
+        "  provided: {type: My::Provided}\n"
+        "  plain: {type: OS::Heat::None}\n"
+    )
+    environment = "resource_registry:\n  My::Random: OS::Heat::RandomString\n"
+    environment += "  My::Provided: provided.yaml\n"
+    result = validate_template(
+        SourceText("template.yaml", template),
+        registry=REGISTRY,
+        environments=[SourceText("env.yaml", environment)],
+        files={"provided.yaml": "heat_template_version: 2018-08-31\n"},
+    )
+    desired, diagnostics = desired_resources(result, REGISTRY)
+    assert diagnostics == []
+    assert {d.name: (d.type, d.implementation) for d in desired} == {
+        "aliased": ("My::Random", "OS::Heat::RandomString"),
+        "provided": ("My::Provided", "provided.yaml"),
+        "plain": ("OS::Heat::None", "OS::Heat::None"),
+    }

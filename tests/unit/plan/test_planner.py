@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -92,8 +93,10 @@ VALUE, RANDOM, TEST, NONE = (
         pytest.param(
             [want("pw", RANDOM, salt="b")],
             [have("pw", RANDOM, salt="a")],
-            "update             pw (OS::Heat::RandomString): salt changed",
-            id="salt-updates-in-place",
+            "create-replacement pw(new) (OS::Heat::RandomString): "
+            "salt cannot be updated in place\n"
+            "delete-replaced    pw(old) (OS::Heat::RandomString): replaced [after pw(new)]",
+            id="salt-replaces",
         ),
         pytest.param(
             [want("db", VALUE, value=1)],
@@ -207,32 +210,38 @@ def test_immutable_property_cannot_change() -> None:
 
 
 @pytest.mark.parametrize(
-    ("properties", "restricted", "message"),
+    ("type_name", "properties", "restricted", "code", "message"),
     [
         pytest.param(
+            RANDOM,
             {"length": 9},
             "replace",
+            "U9004",
             "replace of 'pw' is restricted by the environment (length cannot be updated in place)",
             id="replace",
         ),
         pytest.param(
-            {"salt": "x"},
+            VALUE,
+            {"value": "x"},
             "update",
-            "update of 'pw' is restricted by the environment (salt changed)",
+            "U9002",
+            "update of 'pw' is restricted by the environment (value changed)",
             id="update",
         ),
     ],
 )
-def test_restricted_actions(properties: dict[str, Any], restricted: str, message: str) -> None:
+def test_restricted_actions(
+    type_name: str, properties: dict[str, Any], restricted: str, code: str, message: str
+) -> None:
     resource = DesiredResource(
         "pw",
-        RANDOM,
+        type_name,
         properties,
-        schema=random_string.SCHEMA,
+        schema=SCHEMAS[type_name],
         restricted_actions=frozenset({restricted}),
     )
-    plan, diagnostics = plan_changes([resource], [have("pw", RANDOM)])
-    assert [(d.code, d.message) for d in diagnostics] == [("U9002", message)]
+    plan, diagnostics = plan_changes([resource], [have("pw", type_name)])
+    assert [(d.code, d.message) for d in diagnostics] == [(code, message)]
     assert [s.operation for s in plan] == [Operation.SAME]
 
 
@@ -295,6 +304,40 @@ def test_a_resource_removed_in_a_rollback_waits_for_the_rolled_back_incarnation(
     assert StepKey("a", Phase.OLD, "new") in delete_f.requires
 
 
+def test_deleting_two_half_replaced_resources_whose_dependency_turned_around() -> None:
+    """``b`` depended on ``a``; an update replaced both with ``a`` depending on ``b``, and
+    failed before either old incarnation was deleted. Each record refers to the
+    incarnation live when it was written, so the delete runs new ``a``, new ``b``,
+    old ``b``, old ``a`` instead of finding a cycle between the names."""
+    times = [datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC) for second in range(4)]
+    old_a = replace(have("a", NONE), id="a0", replaced_by="a1", created_at=times[0])
+    old_b = replace(have("b", NONE, ("a",)), id="b0", replaced_by="b1", created_at=times[1])
+    new_b = replace(have("b", VALUE, value="one"), id="b1", replaces="b0", created_at=times[2])
+    new_a = replace(
+        have("a", TEST, ("b",), status=Status.FAILED, fail=True),
+        id="a1",
+        replaces="a0",
+        created_at=times[3],
+    )
+    plan, diagnostics = plan_changes([], [old_a, old_b, new_b, new_a])
+    assert diagnostics == []
+    steps = plan.steps
+    assert StepKey("b", Phase.OLD, "b0") not in steps[StepKey("a")].requires
+    assert steps[StepKey("a")].requires == frozenset()
+    assert StepKey("a") in steps[StepKey("b")].requires
+    assert StepKey("b") in steps[StepKey("b", Phase.OLD, "b0")].requires
+    assert StepKey("a") not in steps[StepKey("b", Phase.OLD, "b0")].requires
+    assert StepKey("b", Phase.OLD, "b0") in steps[StepKey("a", Phase.OLD, "a0")].requires
+
+
+def test_without_creation_times_a_superseded_dependent_is_still_waited_for() -> None:
+    old_b = replace(have("b", NONE, ("a",)), id="b0", replaced_by="b1")
+    new_b = replace(have("b", NONE), id="b1", replaces="b0")
+    plan, diagnostics = plan_changes([], [have("a", NONE), old_b, new_b])
+    assert diagnostics == []
+    assert StepKey("b", Phase.OLD, "b0") in plan.steps[StepKey("a")].requires
+
+
 def test_a_failed_nested_stack_is_updated_in_place_not_replaced() -> None:
     nested = ResourceSchema("Test::Nested", accepts_any_properties=True, replace_when_failed=False)
     wanted = DesiredResource("child", "Test::Nested", {"size": 1}, schema=nested)
@@ -309,3 +352,61 @@ def test_a_failed_nested_stack_is_updated_in_place_not_replaced() -> None:
     never_created = replace(failed, physical_id=None)
     [step] = [s for s in plan_changes([wanted], [never_created])[0] if s.key.resource == "child"]
     assert step.operation in (Operation.CREATE, Operation.CREATE_REPLACEMENT)
+
+
+def test_an_unchanged_nested_stack_is_updated_so_its_resources_can_decide() -> None:
+    nested = ResourceSchema("Test::Nested", accepts_any_properties=True, replace_when_failed=False)
+    wanted = DesiredResource("child", "Test::Nested", {"size": 1}, schema=nested)
+    plan, problems = plan_changes([wanted], [have("child", "Test::Nested", size=1)])
+    assert problems == []
+    assert plan.render() == (
+        "update             child (Test::Nested): "
+        "a nested stack is always updated: its own resources decide what changes"
+    )
+    restricted = replace(wanted, restricted_actions=frozenset({"update"}))
+    plan, problems = plan_changes([restricted], [have("child", "Test::Nested", size=1)])
+    assert (problems, [s.operation for s in plan]) == ([], [Operation.SAME])
+
+
+@pytest.mark.parametrize(
+    ("recorded", "desired", "expected"),
+    [
+        pytest.param(
+            ("My::A", RANDOM),
+            ("My::B", RANDOM),
+            "update             pw (My::B): type changes from My::A to My::B, "
+            "the same implementation",
+            id="another-alias-of-the-same-type-updates",
+        ),
+        pytest.param(
+            ("My::A", RANDOM),
+            ("My::A", TEST),
+            "create-replacement pw(new) (My::A): type My::A now means OS::Heat::TestResource\n"
+            "delete-replaced    pw(old) (My::A): replaced [after pw(new)]",
+            id="an-alias-pointed-elsewhere-replaces",
+        ),
+        pytest.param(
+            ("My::A", "one.yaml"),
+            ("My::B", "two.yaml"),
+            "update             pw (My::B): type changes from My::A to My::B, "
+            "the same implementation",
+            id="provider-templates-are-one-implementation",
+        ),
+        pytest.param(
+            ("My::A", ""),
+            ("My::B", RANDOM),
+            "create-replacement pw(new) (My::B): type changes from My::A to My::B\n"
+            "delete-replaced    pw(old) (My::A): replaced [after pw(new)]",
+            id="a-record-without-an-implementation-goes-by-its-type",
+        ),
+    ],
+)
+def test_a_type_change_replaces_only_when_the_implementation_changes(
+    recorded: tuple[str, str], desired: tuple[str, str], expected: str
+) -> None:
+    record = replace(have("pw", recorded[0]), implementation=recorded[1])
+    schema = SCHEMAS.get(desired[1])
+    wanted = DesiredResource("pw", desired[0], schema=schema, implementation=desired[1])
+    plan, problems = plan_changes([wanted], [record])
+    assert problems == []
+    assert plan.render() == expected

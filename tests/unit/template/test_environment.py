@@ -893,3 +893,47 @@ def test_merge_does_not_change_its_inputs() -> None:
         {"p": {"a": [1]}},
         {"p": {"a": [2]}},
     )
+
+
+# ---------------------------------------------------------------------------
+# A nested stack's environment
+
+
+def test_for_nested_is_heats_child_environment() -> None:
+    merged, diagnostics = merge_environments(
+        [
+            parsed(
+                {
+                    "parameters": {"size": 3},
+                    "parameter_defaults": {"flavor": "small"},
+                    "parameter_merge_strategies": {"size": "merge"},
+                    "resource_registry": {
+                        "My::Thing": "thing.yaml",
+                        "resources": {
+                            "group": {"0": {"hooks": "pre-create"}, "My::Thing": "mine.yaml"},
+                            "gr*": {"1": {"hooks": "pre-update"}},
+                            "other": {"0": {"hooks": "pre-delete"}},
+                        },
+                    },
+                }
+            ),
+            parsed({"parameter_defaults": {"flavor": "large"}}),
+        ]
+    )
+    assert diagnostics == []
+    child = merged.for_nested("group", without=("resources", "group", "My::Thing"))
+    # Parameters (and how they merged) stay behind; defaults carry over merged; the blocks
+    # under "group" (the exact name's and those of the patterns that match it) become the
+    # child's own, and the entry that made "group" a provider template is gone.
+    assert child.to_dict() == {
+        "parameter_defaults": {"flavor": "large"},
+        "resource_registry": {
+            "My::Thing": "thing.yaml",
+            "resources": {"0": {"hooks": ["pre-create"]}, "1": {"hooks": ["pre-update"]}},
+        },
+    }
+    assert child.resource_registry.hooks_for("0") == frozenset({"pre-create"})
+    assert merged.for_nested("another").to_dict() == {
+        "parameter_defaults": {"flavor": "large"},
+        "resource_registry": {"My::Thing": "thing.yaml"},
+    }

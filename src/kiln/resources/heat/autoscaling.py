@@ -8,14 +8,20 @@ which works out the new size as Heat does (``change_in_capacity``,
 ``min_adjustment_step``), bounded by the group's ``min_size`` and
 ``max_size``, and signals the group to resize. Scaling down removes the
 oldest members first. A policy's or group's ``cooldown`` ignores signals
-that come too soon after the last resize; a group whose stack is in the
-middle of an operation refuses to resize.
+that come too soon after the last resize (or, for a group, after its create
+or update); a group whose stack is in the middle of an operation refuses to
+resize.
+
+``get_attr [group, resource.N]`` is the reference of the Nth member in
+creation order (the oldest first) and ``resource.N.attr`` its attribute,
+as in Heat, whatever the members are called.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from kiln.providers.context import ProviderContext
@@ -23,7 +29,9 @@ from kiln.providers.errors import ResourceFailed
 from kiln.providers.nested import ChildStack
 from kiln.providers.protocol import (
     AttributeRequest,
+    CheckRequest,
     CreateRequest,
+    Progress,
     SignalRequest,
     SignalResult,
     UpdateRequest,
@@ -91,6 +99,9 @@ GROUP_SCHEMA = ResourceSchema(
         "outputs": AttributeSchema("Member name -> an attribute's value.", PropertyType.MAP),
         "outputs_list": AttributeSchema("An attribute of every member.", PropertyType.LIST),
     },
+    # ``resource.N`` (the Nth member's reference) and ``resource.N.attr``, as in Heat;
+    # any other name must be one of the attributes above.
+    attribute_prefixes=("resource.",),
     replace_when_failed=False,
 )
 
@@ -165,7 +176,7 @@ class AutoScalingGroup(MembersPlugin):
         rolling = self.property_value(properties, "rolling_updates") or {}
         batch = rolling.get("max_batch_size") if isinstance(rolling, Mapping) else None
         members = self._members(properties, names, batch)
-        return ChildStack(members_template(members, needed, self.schema))
+        return ChildStack(members_template(members, needed, self.schema, by_index=True))
 
     def child(self, ctx: ProviderContext, properties: Mapping[str, Any]) -> ChildStack:
         names, _ = self._resized({}, self._capacity(properties, None))
@@ -195,6 +206,12 @@ class AutoScalingGroup(MembersPlugin):
     def child_for_update(self, ctx: ProviderContext, request: UpdateRequest) -> ChildStack:
         names = self.kept_data(ctx, request)[MEMBERS]
         return self._child(request.new_properties, names, request.attributes_needed)
+
+    async def check_create(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return _cooling(ctx, request, await super().check_create(ctx, request))
+
+    async def check_update(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return _cooling(ctx, request, await super().check_update(ctx, request))
 
     async def signal(self, ctx: ProviderContext, request: SignalRequest) -> SignalResult:
         details = request.details if isinstance(request.details, Mapping) else {}
@@ -237,6 +254,16 @@ class AutoScalingGroup(MembersPlugin):
         if "current_size" in request.names:
             values["current_size"] = len(request.provider_data.get(MEMBERS, []))
         return values
+
+
+def _cooling(ctx: ProviderContext, request: CheckRequest, progress: Progress) -> Progress:
+    """As in Heat, a group's cooldown also starts when its create or update ends."""
+    if not progress.done:
+        return progress
+    kept = progress.provider_data if progress.provider_data is not None else {}
+    return replace(
+        progress, provider_data={**request.provider_data, **kept, LAST_SCALED: ctx.clock.now()}
+    )
 
 
 POLICY_SCHEMA = ResourceSchema(

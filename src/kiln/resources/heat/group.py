@@ -12,6 +12,7 @@ A chain's members each depend on the previous one unless ``concurrent``.
 The generated template has an output for every attribute the parent stack
 reads (``refs``, ``refs_map``, ``resource.N``, ``resource.N.attr``, or an
 attribute name, which gives that attribute of every member as a list).
+``[group, resource.N, attr]`` reads as ``[group, resource.N.attr]``.
 """
 
 from __future__ import annotations
@@ -186,15 +187,25 @@ class MembersPlugin(NestedStackPlugin):
 
 
 def members_template(
-    members: Mapping[str, Mapping[str, Any]], needed: frozenset[str], schema: ResourceSchema
+    members: Mapping[str, Mapping[str, Any]],
+    needed: frozenset[str],
+    schema: ResourceSchema,
+    *,
+    by_index: bool = False,
 ) -> str:
     """The nested template of ``members``, with an output for each attribute ``needed``
-    that the members answer (the group answers its own other attributes)."""
+    that the members answer (the group answers its own other attributes).
+
+    ``by_index``: ``resource.N`` names the Nth member in order, not the member
+    named ``N`` (Heat's scaling groups, whose members are renamed as they come
+    and go); such a group has no attribute that lists one attribute of every
+    member except ``outputs`` and ``outputs_list``.
+    """
     own = frozenset(schema.attributes) - {"refs", "refs_map"}
     outputs = {
         OUTPUT_PREFIX + name: {"value": value}
         for name in sorted(needed - own)
-        if (value := _output(name, list(members))) is not None
+        if (value := _output(name, list(members), by_index)) is not None
     }
     template = {
         "heat_template_version": MEMBER_TEMPLATE_VERSION,
@@ -204,7 +215,7 @@ def members_template(
     return json.dumps(template, sort_keys=True)
 
 
-def _output(attribute: str, names: list[str]) -> Any:
+def _output(attribute: str, names: list[str], by_index: bool = False) -> Any:
     keyed, separator, key = attribute.partition(KEY_SEPARATOR)
     if separator and keyed in KEYED_ATTRIBUTES:
         if keyed == "outputs_list":
@@ -219,13 +230,25 @@ def _output(attribute: str, names: list[str]) -> Any:
     if attribute in ("removed_rsrc_list", *KEYED_ATTRIBUTES):
         return None
     if attribute.startswith("resource."):
-        parts = attribute.split(".", 2)
-        if len(parts) < 2 or parts[1] not in names:
-            return None
-        if len(parts) == 2:
-            return {"get_resource": parts[1]}
-        return {"get_attr": [parts[1], parts[2]]}
+        return _member_output(attribute, names, by_index)
+    if by_index:
+        return None
     return [{"get_attr": [name, attribute]} for name in names]
+
+
+def _member_output(attribute: str, names: list[str], by_index: bool) -> Any:
+    """``resource.M`` (the member's reference) or ``resource.M.attr`` (its attribute)."""
+    parts = attribute.split(".", 2)
+    member = parts[1]
+    if by_index:
+        if not member.isdigit() or int(member) >= len(names):
+            return None
+        member = names[int(member)]
+    elif member not in names:
+        return None
+    if len(parts) == 2:
+        return {"get_resource": member}
+    return {"get_attr": [member, parts[2]]}
 
 
 def _batched(names: list[str], batch: int | None) -> dict[str, list[str]]:
@@ -307,6 +330,16 @@ class ResourceGroup(MembersPlugin):
         )
         return ChildStack(template)
 
+    def child_for_validation(
+        self, ctx: ProviderContext, properties: Mapping[str, Any]
+    ) -> ChildStack | None:
+        """The first member alone, as Heat checks a group: none for a group of no members,
+        so that ``count: 0`` can switch off a member whose definition would not validate."""
+        if not int(self.property_value(properties, "count") or 0):
+            return None
+        first = self.members({**properties, "count": 1}, self._removed(properties, []), None)
+        return ChildStack(members_template(first, frozenset(), self.schema))
+
     def child_for_update(self, ctx: ProviderContext, request: UpdateRequest) -> ChildStack:
         removed = self._removed(request.new_properties, request.provider_data.get(REMOVED, []))
         batch = _batch_size(request.update_policy, "rolling_update")
@@ -345,6 +378,12 @@ class ResourceChain(MembersPlugin):
         return ChildStack(
             self.member_template(request.new_properties, (), None, request.attributes_needed)
         )
+
+    def child_for_validation(
+        self, ctx: ProviderContext, properties: Mapping[str, Any]
+    ) -> ChildStack | None:
+        """Every member: each may have a type of its own."""
+        return self.child(ctx, properties) if self.members(properties, (), None) else None
 
 
 def _batch_size(policy: Mapping[str, Any], name: str) -> int | None:

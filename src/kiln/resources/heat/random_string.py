@@ -32,7 +32,7 @@ from kiln.providers.protocol import (
 from kiln.resources.heat.record_only import RecordOnlyPlugin
 from kiln.schema.constraints import AllowedValues, Range
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
-from kiln.schema.types import PropertyType, SupportState, SupportStatus, UpdatePolicy
+from kiln.schema.types import PropertyType, SupportState, SupportStatus
 from kiln.schema.values import contains_unknown
 
 MINIMUMS_EXCEED_LENGTH = "S6101"
@@ -112,8 +112,7 @@ SCHEMA = ResourceSchema(
         ),
         "salt": PropertySchema(
             PropertyType.STRING,
-            "Changing it generates a new string without changing anything else.",
-            update_policy=UpdatePolicy.IN_PLACE,
+            "Changing it replaces the resource, and so generates a new string.",
         ),
     },
     attributes={"value": AttributeSchema("The generated string (also the resource's reference).")},
@@ -211,11 +210,10 @@ class RandomString(RecordOnlyPlugin):
         )
 
     async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
-        """Only ``salt`` can change in place, and a new salt means a new string."""
-        if "salt" not in request.changed:
-            return Progress(done=True)
-        value = self._generate(request.new_properties)
-        return Progress(done=True, provider_data={**request.provider_data, "value": value})
+        """Nothing changes in place: as in Heat, a changed property (``salt`` too)
+        replaces the resource. An update without one (a new alias of the type) keeps
+        the string."""
+        return Progress(done=True)
 
     async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
         """Never adopts: the string of a lost attempt is gone, so a new one is made."""

@@ -400,10 +400,13 @@ class SoftwareDeploymentPlugin(ResourcePlugin):
         if deployment is None:
             raise ResourceFailed(f"software deployment {request.physical_id} does not exist")
         if deployment.status != IN_PROGRESS:
-            raise ResourceFailed(
+            # As in Heat, outputs are only taken while the deployment waits for them:
+            # a late or repeated signal is accepted and changes nothing.
+            reason = (
                 f"deployment {deployment.id} is {deployment.action} {deployment.status}, "
-                "not waiting for a signal"
+                "not waiting for a signal; ignored"
             )
+            return SignalResult({"status": deployment.status, "reason": reason})
         derived = await configs.get_config(deployment.config_id)
         outcome = signal_outcome(
             deployment.id, details, derived.outputs if derived else (), deployment.output_values

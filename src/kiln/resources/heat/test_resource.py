@@ -224,7 +224,7 @@ class TestResource(RecordOnlyPlugin):
         wait = TimedWait.from_data(data)
         if wait is None or wait.remaining(ctx.clock) <= 0:
             if action != "delete" and self.property_value(properties, "fail"):
-                raise ResourceFailed(f"Test Resource failed {name}")
+                raise ResourceFailed(f"Test Resource failed {name}", kind="ValueError")
             finished = DELETED if action == "delete" else without_wait(data)
             return Progress(done=True, physical_id=new_physical_id, provider_data=finished)
         stop_if_cancelled(ctx)

@@ -34,6 +34,7 @@ __all__ = [
     "GetResource",
     "ResourceFacade",
     "argument_error",
+    "is_member_reference",
     "select_from_attribute",
     "select_from_parameter",
 ]
@@ -95,6 +96,12 @@ def select_from_parameter(value: Any, path: Sequence[Any]) -> Any:
         except (KeyError, IndexError, TypeError):
             return ""
     return current
+
+
+def is_member_reference(attribute: str) -> bool:
+    """``resource.NAME``: a member's (or nested resource's) reference, which a path may
+    follow with the name of the member attribute to read (``[group, resource.0, value]``)."""
+    return attribute.startswith("resource.") and attribute.count(".") == 1
 
 
 def select_from_attribute(value: Any, path: Sequence[Any]) -> Any:
@@ -275,6 +282,15 @@ class GetAttrThenSelect(Function):
         if not isinstance(attribute, str):
             raise argument_error(self, "the attribute name must be a string", self.args_path / 1)
         path = resolver.known(self.args[2:])
+        if is_member_reference(attribute) and path and isinstance(path[0], str):
+            # ``[group, resource.0, value]`` is ``[group, resource.0.value]`` (Heat hands the
+            # whole path to the resource), when the resource answers that name.
+            try:
+                value = resolver.scope.resource_attribute(name, f"{attribute}.{path[0]}")
+            except KeyError:
+                pass
+            else:
+                return select_from_attribute(value, path[1:])
         return select_from_attribute(self._attribute(resolver, name, attribute), path)
 
     def _attribute(self, resolver: Resolver, name: str, attribute: str) -> Any:

@@ -347,6 +347,25 @@ def test_get_attr_names_and_path_may_be_calls(cls: type[Function]) -> None:
 
 
 @pytest.mark.parametrize("cls", GET_ATTR_CLASSES)
+def test_get_attr_path_after_a_member_reads_the_member_attribute(cls: type[Function]) -> None:
+    # Heat hands the whole path to a group: [group, resource.0, value] is resource.0.value.
+    scope = StaticScope(
+        resource_names=frozenset({"group", "older"}),
+        physical_ids={"group": "group-id", "older": "older-id"},
+        attributes={
+            "group": {"resource.0": "member-0", "resource.0.value": {"deep": "v0"}},
+            # Recorded without the joined name: the path selects from resource.0 as before.
+            "older": {"resource.0": {"value": "selected"}},
+        },
+    )
+    resolver = Resolver(scope)
+    assert resolver.resolve(get_attr(cls, ["group", "resource.0", "value"])) == {"deep": "v0"}
+    assert resolver.resolve(get_attr(cls, ["group", "resource.0", "value", "deep"])) == "v0"
+    assert resolver.resolve(get_attr(cls, ["group", "resource.0"])) == "member-0"
+    assert resolver.resolve(get_attr(cls, ["older", "resource.0", "value"])) == "selected"
+
+
+@pytest.mark.parametrize("cls", GET_ATTR_CLASSES)
 def test_get_attr_computed_null_attribute_is_an_error(cls: type[Function]) -> None:
     null = GetParam("get_param", ["config", "nothing"], ATTR_ARGS / 1, "x")
     scope_with_null = StaticScope(

@@ -1,0 +1,268 @@
+"""``Local::Server``: a server that is a supervised process group on this machine.
+
+In the spirit of ``OS::Nova::Server``: ``user_data`` (a script, or
+``#cloud-config`` with ``write_files`` and ``runcmd``) runs first, then the
+optional long-running ``command``, in the server's own working directory,
+with the server's own loopback address. The attributes follow Nova's
+(``first_address``, ``networks``, ``console_log``, ``show``...).
+
+As for Nova, the name and metadata change in place (the metadata file is
+rewritten); user_data, command, environment and address replace the server.
+A replacement deletes the old server first: a fixed address cannot be held
+by two incarnations at once. A server whose processes ended no longer does
+its job, so ``read`` reports it gone: ``stack check`` fails it and a
+converging update creates it again. A stack suspend stops the server's
+processes where they are (SIGSTOP) and a resume lets them go on, the way
+Nova suspends a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from kiln.clients.local import (
+    ACTIVE,
+    BUILD,
+    SUSPENDED,
+    LocalCloud,
+    LocalCloudError,
+    ServerInfo,
+    ServerSpec,
+)
+from kiln.errors import Diagnostic, TemplatePath
+from kiln.providers.context import ProviderContext
+from kiln.providers.errors import InvalidInput, NotFound, ResourceFailed
+from kiln.providers.protocol import (
+    ActionRequest,
+    AttributeRequest,
+    CheckRequest,
+    CreateRequest,
+    DeleteRequest,
+    FindRequest,
+    Progress,
+    ReadRequest,
+    ReadResult,
+    ResourcePlugin,
+    RestoreRequest,
+    SnapshotDeleteRequest,
+    SnapshotRequest,
+    UpdateRequest,
+)
+from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
+from kiln.schema.types import PropertyType, UpdatePolicy
+
+#: The client name under ``ProviderContext.clients``.
+CLIENT = "local"
+#: Seconds between two looks at a booting server.
+BOOT_POLL = 0.2
+#: The diagnostic code of a property the Local cloud refused.
+REFUSED = "L1001"
+T = TypeVar("T")
+
+SCHEMA = ResourceSchema(
+    "Local::Server",
+    description="A server run as a supervised process group on the machine Kiln runs on.",
+    properties={
+        "name": PropertySchema(
+            PropertyType.STRING,
+            "Server name; the resource's physical name when not given.",
+            update_policy=UpdatePolicy.IN_PLACE,
+        ),
+        "user_data": PropertySchema(
+            PropertyType.STRING,
+            "A shell script, or #cloud-config (write_files, runcmd), run when the server starts.",
+            default="",
+        ),
+        "command": PropertySchema(
+            PropertyType.STRING,
+            "A long-running shell command started after user_data; the server is off once it ends.",
+        ),
+        "metadata": PropertySchema(
+            PropertyType.MAP,
+            "Written as JSON to the file named by KILN_METADATA_FILE.",
+            default={},
+            update_policy=UpdatePolicy.IN_PLACE,
+        ),
+        "environment": PropertySchema(
+            PropertyType.MAP,
+            "Extra environment variables for user_data and command.",
+            default={},
+        ),
+        "address": PropertySchema(
+            PropertyType.STRING,
+            "A fixed loopback address from the Local address range; allocated when not given.",
+        ),
+    },
+    attributes={
+        "name": AttributeSchema("Name of the server.", PropertyType.STRING),
+        "first_address": AttributeSchema("The server's address.", PropertyType.STRING),
+        "networks": AttributeSchema(
+            'Addresses by network: {"local": [address]}.', PropertyType.MAP
+        ),
+        "addresses": AttributeSchema("Addresses by network, as Nova shows them.", PropertyType.MAP),
+        "console_log": AttributeSchema(
+            "The end of the output of user_data and command.", PropertyType.STRING
+        ),
+        "pid": AttributeSchema("Process id of the server's supervisor.", PropertyType.INTEGER),
+        "status": AttributeSchema(
+            "ACTIVE, BUILD, SUSPENDED, SHUTOFF or ERROR.", PropertyType.STRING
+        ),
+        "show": AttributeSchema("Everything known about the server.", PropertyType.MAP),
+    },
+    supports_snapshot=True,
+)
+
+
+class LocalServer(ResourcePlugin):
+    type_name = "Local::Server"
+    schema = SCHEMA
+    replace_delete_first = True
+
+    async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
+        properties = request.properties
+        spec = ServerSpec(
+            name=self.property_value(properties, "name") or request.physical_name,
+            user_data=self.property_value(properties, "user_data") or "",
+            command=self.property_value(properties, "command") or None,
+            metadata=self.property_value(properties, "metadata") or {},
+            environment=self.property_value(properties, "environment") or {},
+            address=self.property_value(properties, "address") or None,
+        )
+        cloud = _cloud(ctx)
+        server_id = await _call(cloud.create_server, request.idempotency_token, spec)
+        ctx.logger.info("started server %s", server_id)
+        return Progress(done=False, physical_id=server_id, poll_after=BOOT_POLL)
+
+    async def check_create(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        server = await _server(ctx, request.physical_id)
+        if server is None:
+            raise ResourceFailed(f"server {request.physical_id} vanished while starting")
+        if server.status == BUILD:
+            return Progress(done=False, poll_after=BOOT_POLL)
+        if server.status != ACTIVE:
+            raise ResourceFailed(f"server {server.id} is {server.status}: {server.reason}")
+        return Progress(done=True)
+
+    async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
+        if request.physical_id is None:
+            raise NotFound("the server was never created")
+        name = self.property_value(request.new_properties, "name") or _recorded_name(
+            await _server(ctx, request.physical_id)
+        )
+        metadata = self.property_value(request.new_properties, "metadata") or {}
+        await _call(_cloud(ctx).update_server, request.physical_id, name, metadata)
+        return Progress(done=True)
+
+    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
+        if request.physical_id is not None:
+            existed = await _call(_cloud(ctx).delete_server, request.physical_id)
+            ctx.logger.info("deleted server %s (existed: %s)", request.physical_id, existed)
+        return Progress(done=True)
+
+    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
+        return await _call(_cloud(ctx).find_server, request.idempotency_token)
+
+    async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
+        """The server's name and metadata; None once its processes no longer run."""
+        server = await _server(ctx, request.physical_id)
+        if server is None or server.status not in (ACTIVE, BUILD, SUSPENDED):
+            return None
+        return ReadResult(
+            {
+                "name": server.name if request.properties.get("name") else None,
+                "metadata": dict(server.metadata),
+            }
+        )
+
+    async def attributes(
+        self, ctx: ProviderContext, request: AttributeRequest
+    ) -> Mapping[str, Any]:
+        server = await _server(ctx, request.physical_id)
+        if server is None:
+            return {name: None for name in request.names}
+        cloud = _cloud(ctx)
+        values: dict[str, Any] = {
+            "name": server.name,
+            "first_address": server.address,
+            "networks": {"local": [server.address]},
+            "addresses": {"local": [{"addr": server.address, "version": 4}]},
+            "pid": server.pid,
+            "status": server.status,
+        }
+        if "console_log" in request.names or "show" in request.names:
+            values["console_log"] = await asyncio.to_thread(cloud.console_log, server.id)
+        if "show" in request.names:
+            values["show"] = _show(server)
+        return {name: values.get(name) for name in request.names}
+
+    async def suspend(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        if request.physical_id is None:
+            raise NotFound("the server was never created")
+        await _call(_cloud(ctx).suspend_server, request.physical_id)
+        return Progress(done=True)
+
+    async def resume(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        if request.physical_id is None:
+            raise NotFound("the server was never created")
+        await _call(_cloud(ctx).resume_server, request.physical_id)
+        return Progress(done=True)
+
+    async def snapshot(self, ctx: ProviderContext, request: SnapshotRequest) -> Progress:
+        cloud = _cloud(ctx)
+        snapshot_id = await _call(
+            cloud.snapshot_server, request.physical_id, request.idempotency_token
+        )
+        return Progress(done=True, physical_id=snapshot_id)
+
+    async def restore(self, ctx: ProviderContext, request: RestoreRequest) -> Progress:
+        await _call(_cloud(ctx).restore_server, request.physical_id, request.snapshot_id)
+        return Progress(done=True)
+
+    async def delete_snapshot(self, ctx: ProviderContext, request: SnapshotDeleteRequest) -> None:
+        await _call(_cloud(ctx).delete_snapshot, request.snapshot_id)
+
+
+def _cloud(ctx: ProviderContext) -> LocalCloud:
+    cloud = ctx.clients.get(CLIENT)
+    if not isinstance(cloud, LocalCloud):
+        raise ResourceFailed("the Local provider is not configured in this Kiln")
+    return cloud
+
+
+async def _call(function: Callable[..., T], *arguments: Any) -> T:
+    """Run a blocking Local cloud call off the event loop, its refusals as resource errors."""
+    try:
+        return await asyncio.to_thread(function, *arguments)
+    except LocalCloudError as error:
+        if error.property_name is not None:
+            path = TemplatePath((error.property_name,))
+            raise InvalidInput([Diagnostic(REFUSED, str(error), path)]) from None
+        raise ResourceFailed(str(error)) from None
+
+
+async def _server(ctx: ProviderContext, physical_id: str | None) -> ServerInfo | None:
+    if physical_id is None:
+        return None
+    return await _call(_cloud(ctx).server, physical_id)
+
+
+def _recorded_name(server: ServerInfo | None) -> str:
+    if server is None:
+        raise NotFound("the server does not exist any more")
+    return server.name
+
+
+def _show(server: ServerInfo) -> dict[str, Any]:
+    return {
+        "id": server.id,
+        "name": server.name,
+        "status": server.status,
+        "status_reason": server.reason,
+        "addresses": {"local": [{"addr": server.address, "version": 4}]},
+        "metadata": dict(server.metadata),
+        "pid": server.pid,
+        "command_pid": server.command_pid,
+        "directory": str(server.work),
+    }
