@@ -98,6 +98,32 @@ def local_settings_from_environment(environment: Mapping[str, str]) -> LocalSett
     )
 
 
+#: Where Kiln's API is reached unless configured otherwise (Heat's port).
+DEFAULT_API_URL = "http://127.0.0.1:8004"
+#: The variable that names the API's URL as servers and signal URLs should use it.
+API_URL_VARIABLE = "KILN_API_URL"
+
+
+def api_url_from_environment(environment: Mapping[str, str]) -> str:
+    """``KILN_API_URL``, or the default: the base of every signal URL Kiln hands out."""
+    return (environment.get(API_URL_VARIABLE) or DEFAULT_API_URL).rstrip("/")
+
+
+def served_api_url(host: str, port: int) -> str:
+    """The URL a client on this machine reaches ``kiln serve --host HOST --port PORT`` at.
+
+    A wildcard address accepts connections on every interface but is no
+    address to connect to: loopback stands for it.
+    """
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @dataclass(frozen=True)
 class Settings:
     limits: TemplateLimits = field(default_factory=TemplateLimits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -16,6 +17,10 @@ from lifecycle_support import Harness
 
 from kiln.clients.local import LocalCloud
 from kiln.plan.state import StackRecord
+from kiln.providers.context import ProviderContext
+from kiln.providers.protocol import CheckRequest
+from kiln.providers.software_config import SERVER_SECRET_KEY, server_credential
+from kiln.resources.local.server import LocalServer
 from kiln.service.stacks import StackDefinition, StackService
 
 TEMPLATE = """\
@@ -199,3 +204,50 @@ def test_a_stack_suspend_stops_its_servers_and_resume_restarts_them(
     assert stack.state == "RESUME_COMPLETE", stack.status_reason
     resumed = cloud.server(server_id)
     assert resumed is not None and resumed.status == "ACTIVE"
+
+
+AGENT_TEMPLATE = """\
+heat_template_version: 2018-08-31
+resources:
+  configured:
+    type: Local::Server
+    properties:
+      user_data_format: SOFTWARE_CONFIG
+"""
+
+
+def test_a_software_config_server_keeps_the_secret_its_agent_reads_metadata_with(
+    harness: Harness, cloud: LocalCloud
+) -> None:
+    stack = run(harness, cloud, harness.service.create("agent", StackDefinition(AGENT_TEMPLATE)))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    record = harness.live(stack)["configured"]
+    server_id = record.physical_id or ""
+    credential = cloud.agent_credential(server_id)
+    secret = record.provider_data[SERVER_SECRET_KEY]
+    assert credential == server_credential(stack.id, "configured", secret)
+    spec = json.loads((cloud.servers_directory / server_id / "spec.json").read_text())
+    assert spec["agent"]["metadata_url"] == (
+        f"http://127.0.0.1:8004/v1/{stack.project_id}/software_deployments/metadata/{server_id}"
+    )
+    agents = [p for p in marked([server_id]) if b"kiln.clients.local.agent" in cmdline(p)]
+    assert len(agents) == 1
+
+    # A create that found the server again (its first attempt recorded nothing) learns
+    # the secret when it checks the server.
+    check = CheckRequest(name="configured", physical_id=server_id, properties=record.properties)
+    context = ProviderContext.create("Local::Server", "configured", clients=local_clients(cloud))
+    progress = asyncio.run(LocalServer().check_create(context, check))
+    assert progress.done and progress.provider_data == {SERVER_SECRET_KEY: secret}
+
+    stack = run(harness, cloud, harness.service.delete(stack.id))
+    assert stack.state == "DELETE_COMPLETE"
+    assert marked([server_id]) == []
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as command:
+            return command.read().replace(b"\0", b" ")
+    except OSError:
+        return b""

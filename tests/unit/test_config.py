@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kiln.config import TemplateLimits, limits_from_environment
+from kiln.config import (
+    TemplateLimits,
+    api_url_from_environment,
+    limits_from_environment,
+    served_api_url,
+)
 
 
 def test_defaults_are_heats() -> None:
@@ -43,3 +48,22 @@ def test_bad_values_are_refused(environment: dict[str, str], message: str) -> No
     with pytest.raises(ValueError) as raised:
         limits_from_environment(environment)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        pytest.param("127.0.0.1", 8004, "http://127.0.0.1:8004", id="loopback"),
+        pytest.param("0.0.0.0", 9001, "http://127.0.0.1:9001", id="every-ipv4-interface"),
+        pytest.param("::", 9002, "http://[::1]:9002", id="every-ipv6-interface"),
+        pytest.param("::1", 9003, "http://[::1]:9003", id="ipv6-loopback"),
+        pytest.param("kiln.example", 80, "http://kiln.example:80", id="host-name"),
+    ],
+)
+def test_serve_names_the_api_by_where_it_listens(host: str, port: int, url: str) -> None:
+    assert served_api_url(host, port) == url
+
+
+def test_the_api_url_is_kiln_api_url_or_heats_port() -> None:
+    assert api_url_from_environment({}) == "http://127.0.0.1:8004"
+    assert api_url_from_environment({"KILN_API_URL": "http://kiln:9/"}) == "http://kiln:9"

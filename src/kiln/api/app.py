@@ -20,7 +20,12 @@ from kiln import __version__
 from kiln.api.errors import ERROR_RESPONSES, install_error_handlers
 from kiln.api.runner import EngineRunner
 from kiln.clients import cloud_clients
-from kiln.config import TemplateLimits, limits_from_environment, local_settings_from_environment
+from kiln.config import (
+    TemplateLimits,
+    api_url_from_environment,
+    limits_from_environment,
+    local_settings_from_environment,
+)
 from kiln.engine.operation import Engine
 from kiln.persistence.database import Database, database_url, kiln_home
 from kiln.persistence.secrets import SecretBox
@@ -82,7 +87,10 @@ def open_state(settings: ServerSettings) -> ServerState:
     concurrency = settings.environ.get("KILN_ENGINE_CONCURRENCY")
     lease = settings.environ.get("KILN_ENGINE_LEASE_SECONDS")
     environ = dict(settings.environ)
-    clients = cloud_clients(local_settings_from_environment(environ), kiln_home(environ))
+    api_url = api_url_from_environment(environ)
+    clients = cloud_clients(
+        local_settings_from_environment(environ), kiln_home(environ), api_url=api_url
+    )
 
     def make_engine() -> Engine:
         return Engine(
@@ -93,6 +101,7 @@ def open_state(settings: ServerSettings) -> ServerState:
             lease_seconds=float(lease) if lease else 30.0,
             limits=limits,
             clients=clients,
+            api_url=api_url,
         )
 
     runner = EngineRunner(

@@ -9,7 +9,10 @@ With ``--auth none`` every request acts as an admin of the project in its URL.
 A resource's signal URL carries a token of its own (``X-Auth-Token`` or the
 ``token`` query parameter): it lets a POST to that resource's ``signal`` route
 through, whatever the mode, and nothing else. The check matches the path, so
-it holds for whichever module serves the route.
+it holds for whichever module serves the route. Likewise a Local server's
+agent reads its own deployment metadata (a GET of
+``software_deployments/metadata/{server_id}``) with the credential its
+resource gave it, and nothing else.
 
 Tokens never appear in answers, and :class:`RedactTokens` keeps the ``token``
 query parameter of signal URLs out of the access log.
@@ -35,6 +38,9 @@ PROJECT_PATH = re.compile(r"^/v1/(?P<project>[^/]+)(?:/|$)")
 SIGNAL_PATH = re.compile(
     r"^/v1/(?P<project>[^/]+)/stacks/(?P<stack_name>[^/]+)/(?P<stack_id>[^/]+)"
     r"/resources/(?P<resource>[^/]+)/signal/?$"
+)
+SERVER_METADATA_PATH = re.compile(
+    r"^/v1/(?P<project>[^/]+)/software_deployments/metadata/(?P<server>[^/]+)/?$"
 )
 #: Heat's (keystonemiddleware's) words for a request without valid credentials.
 UNAUTHORIZED = "The request you have made requires authentication."
@@ -74,6 +80,8 @@ def authorize(
         return Caller(project_id, Role.ADMIN)
     if _signal_token_fits(request, state, path):
         return Caller(project_id, Role.MEMBER)
+    if _server_credential_fits(request, state, path):
+        return Caller(project_id, Role.READER)
     secret = request.headers.get(TOKEN_HEADER)
     if not secret:
         raise ApiError(401, "Unauthorized", UNAUTHORIZED)
@@ -118,6 +126,16 @@ def _signal_token_fits(request: Request, state: ServerState, path: str) -> bool:
         )
         for value in presented
     )
+
+
+def _server_credential_fits(request: Request, state: ServerState, path: str) -> bool:
+    """Whether this is a server reading its own deployment metadata with its credential."""
+    route = SERVER_METADATA_PATH.match(path)
+    secret = request.headers.get(TOKEN_HEADER)
+    if request.method not in READ_METHODS or route is None or not secret:
+        return False
+    tokens = SignalTokens(state.database, state.secrets)
+    return tokens.server_credential_matches(route["project"], route["server"], secret)
 
 
 class RedactTokens(logging.Filter):

@@ -25,7 +25,7 @@ from typing import Any
 
 from kiln.cli.backend import DEFAULT_PROJECT, CreateOptions, Progress, UpdateOptions
 from kiln.clients import cloud_clients
-from kiln.config import local_settings_from_environment
+from kiln.config import api_url_from_environment, local_settings_from_environment
 from kiln.engine.observe import ResourceDrift
 from kiln.engine.operation import Engine
 from kiln.engine.outputs import Output
@@ -83,7 +83,16 @@ class Embedded:
     @cached_property
     def clients(self) -> dict[str, Any]:
         """The configured cloud clients (the Local cloud under ``$KILN_HOME/local``)."""
-        return cloud_clients(local_settings_from_environment(self.environ), kiln_home(self.environ))
+        return cloud_clients(
+            local_settings_from_environment(self.environ),
+            kiln_home(self.environ),
+            api_url=self.api_url,
+        )
+
+    @property
+    def api_url(self) -> str:
+        """``KILN_API_URL`` or the default: where servers send their signals."""
+        return api_url_from_environment(self.environ)
 
     def engine(self) -> Engine:
         concurrency = self.environ.get("KILN_ENGINE_CONCURRENCY")
@@ -95,6 +104,7 @@ class Embedded:
             concurrency=int(concurrency) if concurrency else None,
             lease_seconds=float(lease) if lease else 30.0,
             clients=self.clients,
+            api_url=self.api_url,
         )
 
     def run_now(

@@ -44,7 +44,11 @@ def serve(host: str, port: int, workers: int, auth: str, log_level: str) -> None
     """Serve Heat's Orchestration API v1 at http://HOST:PORT/v1/{project_id}."""
     import uvicorn
 
+    from kiln.config import API_URL_VARIABLE, served_api_url
+
     os.environ["KILN_AUTH"] = auth
+    # Signal URLs and servers name the API the way this server really listens.
+    os.environ.setdefault(API_URL_VARIABLE, served_api_url(host, port))
     if auth == "none":
         click.secho(AUTH_NONE_WARNING, fg="red", bold=True, err=True)
     if workers > 1:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.clients.local import LocalCloud
-from kiln.config import LocalSettings
+from kiln.config import DEFAULT_API_URL, LocalSettings
 
 __all__ = ["LOCAL_CLIENT", "cloud_clients"]
 
@@ -18,12 +18,16 @@ __all__ = ["LOCAL_CLIENT", "cloud_clients"]
 LOCAL_CLIENT = "local"
 
 
-def cloud_clients(local: LocalSettings, home: Path) -> dict[str, Any]:
-    """Every configured client by name; ``home`` is Kiln's state home (``$KILN_HOME``)."""
+def cloud_clients(
+    local: LocalSettings, home: Path, *, api_url: str = DEFAULT_API_URL
+) -> dict[str, Any]:
+    """Every configured client by name; ``home`` is Kiln's state home (``$KILN_HOME``),
+    ``api_url`` where servers reach Kiln's API."""
     return {
         LOCAL_CLIENT: LocalCloud(
             local.root if local.root is not None else home / "local",
             address_range=local.address_range,
             stop_grace_seconds=local.stop_grace_seconds,
+            api_url=api_url,
         )
     }

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from kiln.config import TemplateLimits
+from kiln.config import DEFAULT_API_URL, TemplateLimits
 from kiln.engine.child_resources import child_attributes, child_reference
 from kiln.engine.outputs import stack_outputs
 from kiln.engine.provider_templates import OwnMapping, facade_problem, own_mapping
@@ -32,9 +32,6 @@ from kiln.providers.registry import PluginRegistry
 from kiln.schema.registry import SchemaRegistry
 from kiln.template.parameters import hidden_parameter_names
 from kiln.template.validate import ValidationResult
-
-#: Where Kiln's API listens unless configured otherwise (Heat's port).
-DEFAULT_API_URL = "http://127.0.0.1:8004"
 
 #: Names child ids: the same parent token always gives the same child.
 _CHILD_NAMESPACE = uuid.UUID("9b0f7a52-3c1e-4d5e-8f6a-2b7c1d0e4a93")

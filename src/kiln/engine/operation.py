@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from kiln.config import TemplateLimits
+from kiln.config import DEFAULT_API_URL, TemplateLimits
 from kiln.engine.action_steps import RECORD_ACTIONS, act, action_order
 from kiln.engine.context import OperationContext
 from kiln.engine.hooks import HookSignals
@@ -109,8 +109,11 @@ class Engine:
         limits: TemplateLimits | None = None,
         children: dict[str, asyncio.Task[StackRecord | None]] | None = None,
         clients: Mapping[str, Any] | None = None,
+        api_url: str = DEFAULT_API_URL,
     ) -> None:
         self.limits = limits
+        #: The API's URL as servers reach it: the base of the signal URLs handed out.
+        self.api_url = api_url
         #: The configured cloud clients every plugin gets (``ctx.clients["local"]``).
         self.clients: Mapping[str, Any] = clients or {}
         self.database = database
@@ -216,6 +219,7 @@ class Engine:
             limits=self.limits,
             children=self._children,
             clients=self.clients,
+            api_url=self.api_url,
         )
         self._child_engines.append(child)
         self._children[stack_id] = asyncio.ensure_future(child.run(stack_id))
@@ -348,8 +352,11 @@ class Engine:
                 self.limits,
                 self.launch,
                 resource_facade(result, resource),
+                api_url=self.api_url,
             ),
-            software_configs=software_config_clients(self.database, converging_to(stack)),
+            software_configs=software_config_clients(
+                self.database, converging_to(stack), self.api_url
+            ),
             hooks=HookSignals(self.events, self.signals, stack.id, traversal),
             clients=self.clients,
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kiln.engine.nested import DEFAULT_API_URL
+from kiln.config import DEFAULT_API_URL
 from kiln.persistence.database import Database
 from kiln.persistence.errors import PersistenceError
 from kiln.persistence.software_config import (
@@ -143,8 +143,8 @@ def _refused() -> Iterator[None]:
 
 
 def software_config_clients(
-    database: Database, stack: StackRecord
+    database: Database, stack: StackRecord, api_url: str = DEFAULT_API_URL
 ) -> Callable[[str], SoftwareConfigClient]:
     """The client for each resource of ``stack`` (``ctx.clients["software_config"]``)."""
     repository = SoftwareConfigRepository(database)
-    return lambda resource: StoredSoftwareConfigs(repository, stack, resource)
+    return lambda resource: StoredSoftwareConfigs(repository, stack, resource, api_url)

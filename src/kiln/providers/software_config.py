@@ -29,6 +29,7 @@ __all__ = [
     "SoftwareConfig",
     "SoftwareConfigClient",
     "SoftwareDeployment",
+    "server_credential",
     "stored_inputs",
     "stored_outputs",
 ]
@@ -187,3 +188,23 @@ def stored_inputs(inputs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def stored_outputs(outputs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Outputs as Heat stores them: unset keys left out."""
     return [{key: value for key, value in entry.items() if value is not None} for entry in outputs]
+
+
+#: The ``provider_data`` key of the secret a server reads its deployment metadata with.
+SERVER_SECRET_KEY = "metadata_secret"
+SERVER_CREDENTIAL_PREFIX = "server"
+
+
+def server_credential(stack_id: str, resource_name: str, secret: str) -> str:
+    """The token a server presents to read its own deployment metadata (Heat gives a
+    server's agent a stack user's credentials for this): it names the server's
+    resource, whose ``provider_data`` keeps ``secret`` under :data:`SERVER_SECRET_KEY`."""
+    return f"{SERVER_CREDENTIAL_PREFIX}:{stack_id}:{secret}:{resource_name}"
+
+
+def parse_server_credential(credential: str) -> tuple[str, str, str] | None:
+    """``(stack_id, resource_name, secret)`` of a :func:`server_credential`, or None."""
+    parts = credential.split(":", 3)
+    if len(parts) != 4 or parts[0] != SERVER_CREDENTIAL_PREFIX or not all(parts[1:]):
+        return None
+    return parts[1], parts[3], parts[2]

@@ -33,6 +33,7 @@ from kiln.persistence.resources import ResourceRepository
 from kiln.persistence.secrets import SecretBox
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.state import new_id
+from kiln.providers.software_config import SERVER_SECRET_KEY, parse_server_credential
 
 #: Longer "secrets" are refused before hashing; real ones are about 80 characters.
 MAX_SECRET_LENGTH = 512
@@ -223,6 +224,24 @@ class SignalTokens:
         if not isinstance(expected, str) or not expected:
             return False
         return hmac.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
+
+    def server_credential_matches(self, project_id: str, server_id: str, presented: str) -> bool:
+        """Whether ``presented`` is the credential of the live server ``server_id`` of a
+        stack of ``project_id`` (see :func:`server_credential`)."""
+        parsed = parse_server_credential(presented)
+        if parsed is None:
+            return False
+        stack_id, resource_name, secret = parsed
+        stack = self.stacks.get(stack_id)
+        if stack is None or stack.project_id != project_id:
+            return False
+        record = self.resources.current(stack.id).get(resource_name)
+        if record is None or record.physical_id != server_id:
+            return False
+        expected = record.provider_data.get(SERVER_SECRET_KEY)
+        if not isinstance(expected, str) or not expected:
+            return False
+        return hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8"))
 
 
 def _named(name: str) -> str:

@@ -38,8 +38,9 @@ from kiln.clients.local.supervisor import (
     WORK_DIRECTORY,
     write_json,
 )
+from kiln.config import DEFAULT_API_URL
 
-__all__ = ["LocalCloud", "LocalCloudError", "ServerInfo", "ServerSpec"]
+__all__ = ["AgentSpec", "LocalCloud", "LocalCloudError", "ServerInfo", "ServerSpec"]
 
 #: Server statuses, as Nova names them.
 BUILD, ACTIVE, SHUTOFF, ERROR = "BUILD", "ACTIVE", "SHUTOFF", "ERROR"
@@ -50,6 +51,8 @@ SUSPENDED_FILE = "suspended"
 #: Variables of Kiln's own environment that a server's processes inherit; nothing
 #: else (Kiln's database URL and keys stay out of user scripts' reach).
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR")
+#: What a server's ``no_proxy`` always names: its own side of the machine.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "127.0.0.0/8")
 _NAMESPACE = uuid.UUID("6c1e3b7a-2f0d-4c59-9a7e-4b1f6f3d2a10")
 #: The longest wait for a new supervisor to record itself.
 START_TIMEOUT = 30.0
@@ -64,6 +67,15 @@ class LocalCloudError(Exception):
 
 
 @dataclass(frozen=True)
+class AgentSpec:
+    """The software-config agent a server runs (Heat's ``user_data_format: SOFTWARE_CONFIG``):
+    the URL of the server's deployment metadata, and the credential it reads it with."""
+
+    metadata_url: str
+    credential: str
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     name: str
     user_data: str = ""
@@ -71,6 +83,7 @@ class ServerSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     environment: Mapping[str, str] = field(default_factory=dict)
     address: str | None = None
+    agent: AgentSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +110,14 @@ class LocalCloud:
         *,
         address_range: str = "127.77.0.0/16",
         stop_grace_seconds: float = 5.0,
+        api_url: str = DEFAULT_API_URL,
+        agent_poll_seconds: float = 1.0,
     ) -> None:
         self.root = Path(root)
+        #: Kiln's API as servers reach it (``KILN_API_URL`` in their environment).
+        self.api_url = api_url.rstrip("/")
+        #: How often a server's software-config agent asks for its deployments.
+        self.agent_poll_seconds = agent_poll_seconds
         self.addresses = AddressPool(self.root / "addresses", address_range)
         self.stop_grace_seconds = stop_grace_seconds
         #: Load balancers, their pools, members and health monitors.
@@ -154,7 +173,12 @@ class LocalCloud:
             KILN_SERVER_ADDRESS=address,
             KILN_SERVER_DIR=str(work),
             KILN_METADATA_FILE=str(work / METADATA_FILE),
+            KILN_API_URL=self.api_url,
         )
+        # Proxies are not inherited, and loopback (Kiln's API, other servers) never
+        # goes through one even when the server's own environment names a proxy.
+        for variable in ("no_proxy", "NO_PROXY"):
+            environment[variable] = _with_loopback(environment.get(variable, ""))
         return {
             "id": server_id,
             "name": spec.name,
@@ -163,6 +187,13 @@ class LocalCloud:
             "command": spec.command,
             "environment": environment,
             "stop_grace_seconds": self.stop_grace_seconds,
+            "agent": None
+            if spec.agent is None
+            else {
+                "metadata_url": spec.agent.metadata_url,
+                "credential": spec.agent.credential,
+                "poll_seconds": self.agent_poll_seconds,
+            },
         }
 
     def _launch(self, directory: Path) -> None:
@@ -206,6 +237,12 @@ class LocalCloud:
             directory=directory,
             metadata=_read_json(work / METADATA_FILE),
         )
+
+    def agent_credential(self, server_id: str) -> str | None:
+        """The credential the server's software-config agent was started with, if any."""
+        spec = _read_json(self._directory(server_id) / SPEC_FILE)
+        agent = spec.get("agent")
+        return str(agent["credential"]) if isinstance(agent, dict) else None
 
     def find_server(self, token: str) -> str | None:
         """The id of the server a create with this token started, if it exists.
@@ -319,6 +356,13 @@ class LocalCloud:
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshot_path(snapshot_id).unlink(missing_ok=True)
+
+
+def _with_loopback(no_proxy: str) -> str:
+    """``no_proxy`` with the loopback names added."""
+    names = [name for name in no_proxy.split(",") if name.strip()]
+    names += [name for name in LOOPBACK_NAMES if name not in names]
+    return ",".join(names)
 
 
 def _marker(server_id: str) -> bytes:

@@ -3,9 +3,11 @@
 It detaches (fork, new session, so it outlives the Kiln process that
 started it and leads its own process group), records its identity in
 ``DIR/state.json``, runs the server's user_data and then its command in the
-working directory, and records each phase. When the command ends (or the
-user_data fails) the server is off: the supervisor stops what is left of its
-group and exits. SIGTERM (a delete) ends it at once.
+working directory, and records each phase. A server with a software-config
+agent in its spec runs the agent too, from the moment user_data is done.
+When the command ends (or the user_data fails) the server is off: the
+supervisor stops what is left of its group and exits. SIGTERM (a delete)
+ends it at once.
 
 Whoever started it reads one line (the supervisor's pid) from its standard
 output: by then the identity is recorded, so the server can be found again.
@@ -32,6 +34,8 @@ STATE_FILE = "state.json"
 LOG_FILE = "supervisor.log"
 WORK_DIRECTORY = "work"
 CONSOLE_LOG = "console.log"
+#: Where the software-config agent keeps its scripts and what it applied.
+AGENT_DIRECTORY = ".kiln-agent"
 
 #: Phases in ``state.json``: user_data is running, the server is up, it ended
 #: normally (or was stopped), it failed.
@@ -82,6 +86,8 @@ class Supervisor:
             status = self._call(command)
             if status != 0:
                 self.finish(FAILED, f"user_data exited with status {status}")
+        if self.spec.get("agent"):
+            self._start_agent(self.spec["agent"])
         command_text = self.spec.get("command")
         if not command_text:
             self.record(phase=RUNNING)
@@ -104,6 +110,28 @@ class Supervisor:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def _start_agent(self, settings: dict[str, Any]) -> None:
+        """Run the software-config agent beside the command, as a member of the server."""
+        environment = dict(self.spec["environment"])
+        if os.environ.get("PYTHONPATH"):
+            environment["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        environment.update(
+            KILN_AGENT_METADATA_URL=str(settings["metadata_url"]),
+            KILN_AGENT_CREDENTIAL=str(settings.get("credential") or ""),
+            KILN_AGENT_POLL_SECONDS=str(settings.get("poll_seconds") or ""),
+            KILN_AGENT_DIR=str(self.work / AGENT_DIRECTORY),
+        )
+        with open(self.work / CONSOLE_LOG, "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "kiln.clients.local.agent"],
+                cwd=self.work,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.record(agent_pid=process.pid)
 
     def _call(self, argv: list[str]) -> int:
         try:

@@ -14,11 +14,19 @@ its job, so ``read`` reports it gone: ``stack check`` fails it and a
 converging update creates it again. A stack suspend stops the server's
 processes where they are (SIGSTOP) and a resume lets them go on, the way
 Nova suspends a server.
+
+With ``user_data_format: SOFTWARE_CONFIG`` the server also runs Kiln's
+agent (:mod:`kiln.clients.local.agent`), Heat's in-guest tools in one
+process: it polls the server's deployment metadata from Kiln's API
+(``software_config_transport: POLL_SERVER_HEAT``) with a credential that
+reads nothing else, runs each ``script`` deployment and signals its outputs.
+The credential's secret is kept, encrypted, in ``provider_data``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -26,6 +34,7 @@ from kiln.clients.local import (
     ACTIVE,
     BUILD,
     SUSPENDED,
+    AgentSpec,
     LocalCloud,
     LocalCloudError,
     ServerInfo,
@@ -34,6 +43,7 @@ from kiln.clients.local import (
 from kiln.errors import Diagnostic, TemplatePath
 from kiln.providers.context import ProviderContext
 from kiln.providers.errors import InvalidInput, NotFound, ResourceFailed
+from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.protocol import (
     ActionRequest,
     AttributeRequest,
@@ -50,6 +60,12 @@ from kiln.providers.protocol import (
     SnapshotRequest,
     UpdateRequest,
 )
+from kiln.providers.software_config import (
+    SERVER_SECRET_KEY,
+    parse_server_credential,
+    server_credential,
+)
+from kiln.schema.constraints import AllowedValues
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType, UpdatePolicy
 
@@ -57,6 +73,8 @@ from kiln.schema.types import PropertyType, UpdatePolicy
 CLIENT = "local"
 #: Seconds between two looks at a booting server.
 BOOT_POLL = 0.2
+#: ``user_data_format`` values, and the one ``software_config_transport`` (Heat's names).
+RAW, SOFTWARE_CONFIG, POLL_SERVER_HEAT = "RAW", "SOFTWARE_CONFIG", "POLL_SERVER_HEAT"
 #: The diagnostic code of a property the Local cloud refused.
 REFUSED = "L1001"
 T = TypeVar("T")
@@ -94,6 +112,19 @@ SCHEMA = ResourceSchema(
             PropertyType.STRING,
             "A fixed loopback address from the Local address range; allocated when not given.",
         ),
+        "user_data_format": PropertySchema(
+            PropertyType.STRING,
+            "RAW runs user_data as it is; SOFTWARE_CONFIG also runs Kiln's agent, which "
+            "applies the server's software deployments (group script) and signals them.",
+            default=RAW,
+            constraints=(AllowedValues((RAW, SOFTWARE_CONFIG)),),
+        ),
+        "software_config_transport": PropertySchema(
+            PropertyType.STRING,
+            "How the agent gets its deployments: POLL_SERVER_HEAT polls Kiln's API.",
+            default=POLL_SERVER_HEAT,
+            constraints=(AllowedValues((POLL_SERVER_HEAT,)),),
+        ),
     },
     attributes={
         "name": AttributeSchema("Name of the server.", PropertyType.STRING),
@@ -119,9 +150,20 @@ class LocalServer(ResourcePlugin):
     type_name = "Local::Server"
     schema = SCHEMA
     replace_delete_first = True
+    secret_data_keys = frozenset({SERVER_SECRET_KEY})
 
     async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
         properties = request.properties
+        cloud = _cloud(ctx)
+        data: dict[str, Any] = {}
+        agent = None
+        if self.property_value(properties, "user_data_format") == SOFTWARE_CONFIG:
+            server_id = cloud.server_id(request.idempotency_token)
+            # A retried create finds the server an earlier attempt started: its agent
+            # already holds a secret, which the resource must keep.
+            started = await _agent_secret(cloud, server_id)
+            data[SERVER_SECRET_KEY] = started or secrets.token_urlsafe(24)
+            agent = _agent(ctx, request.name, server_id, data[SERVER_SECRET_KEY])
         spec = ServerSpec(
             name=self.property_value(properties, "name") or request.physical_name,
             user_data=self.property_value(properties, "user_data") or "",
@@ -129,11 +171,11 @@ class LocalServer(ResourcePlugin):
             metadata=self.property_value(properties, "metadata") or {},
             environment=self.property_value(properties, "environment") or {},
             address=self.property_value(properties, "address") or None,
+            agent=agent,
         )
-        cloud = _cloud(ctx)
         server_id = await _call(cloud.create_server, request.idempotency_token, spec)
         ctx.logger.info("started server %s", server_id)
-        return Progress(done=False, physical_id=server_id, poll_after=BOOT_POLL)
+        return Progress(done=False, physical_id=server_id, provider_data=data, poll_after=BOOT_POLL)
 
     async def check_create(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         server = await _server(ctx, request.physical_id)
@@ -143,7 +185,7 @@ class LocalServer(ResourcePlugin):
             return Progress(done=False, poll_after=BOOT_POLL)
         if server.status != ACTIVE:
             raise ResourceFailed(f"server {server.id} is {server.status}: {server.reason}")
-        return Progress(done=True)
+        return Progress(done=True, provider_data=await _with_agent_secret(ctx, server, request))
 
     async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
         if request.physical_id is None:
@@ -222,6 +264,42 @@ class LocalServer(ResourcePlugin):
 
     async def delete_snapshot(self, ctx: ProviderContext, request: SnapshotDeleteRequest) -> None:
         await _call(_cloud(ctx).delete_snapshot, request.snapshot_id)
+
+
+def _agent(ctx: ProviderContext, resource_name: str, server_id: str, secret: str) -> AgentSpec:
+    """Where the server's agent reads its deployments, and the credential it reads them with.
+
+    The resource's signal URL names the project and the stack; the
+    credential names the resource, whose ``provider_data`` keeps the secret.
+    """
+    stacks = ctx.clients.get(STACKS_CLIENT)
+    if stacks is None:
+        raise ResourceFailed("software deployments are not available here")
+    endpoint = str(stacks.signal_endpoint())
+    project_url, _, stack_part = endpoint.partition("/stacks/")
+    stack_id = stack_part.split("/")[1]
+    return AgentSpec(
+        metadata_url=f"{project_url}/software_deployments/metadata/{server_id}",
+        credential=server_credential(stack_id, resource_name, secret),
+    )
+
+
+async def _agent_secret(cloud: LocalCloud, server_id: str) -> str | None:
+    """The secret in the credential the server's agent was started with, if it has one."""
+    credential = await _call(cloud.agent_credential, server_id)
+    parsed = parse_server_credential(credential) if credential else None
+    return parsed[2] if parsed else None
+
+
+async def _with_agent_secret(
+    ctx: ProviderContext, server: ServerInfo, request: CheckRequest
+) -> dict[str, Any] | None:
+    """The provider data with the agent's secret as the server holds it: a create that
+    was interrupted, then found the server again, did not record it."""
+    secret = await _agent_secret(_cloud(ctx), server.id)
+    if secret is None or request.provider_data.get(SERVER_SECRET_KEY) == secret:
+        return None
+    return {**request.provider_data, SERVER_SECRET_KEY: secret}
 
 
 def _cloud(ctx: ProviderContext) -> LocalCloud:
