@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from api_support import Api, error_of
 
 DEFAULT_SECRET = "default-secret-value"
@@ -136,6 +138,46 @@ def test_validate_refuses_an_invalid_template_with_located_diagnostics(api: Api)
         "/validate", {"template": TEMPLATE, "parameters": {"password": ["secret-in-a-list"]}}
     )
     assert "secret-in-a-list" not in hidden.text
+
+
+SHORT_PASSWORD = """\
+heat_template_version: 2018-08-31
+parameters:
+  length: {type: number, default: 3}
+resources:
+  password:
+    type: OS::Heat::RandomString
+    properties:
+      length: {get_param: length}
+      character_classes: [{class: digits, min: 2}, {class: letters, min: 2}]
+"""
+
+
+def test_a_types_own_checks_refuse_the_template_before_anything_is_made(api: Api) -> None:
+    """Heat's RandomString check (minimums larger than the length) on validate, create,
+    preview and update: a 400 located in the template, and no stack made or changed."""
+    refused = ("S6101", "resources.password.properties.length", 8)
+
+    def located(answer: Any) -> tuple[str, str, int]:
+        error = error_of(answer, 400)
+        assert error["type"] == "StackValidationFailed"
+        first = error["diagnostics"][0]
+        return first["code"], first["path"], first["line"]
+
+    assert located(api.post("/validate", {"template": SHORT_PASSWORD})) == refused
+    body = {"stack_name": "short", "template": SHORT_PASSWORD}
+    assert located(api.post("/stacks", body)) == refused
+    assert located(api.post("/stacks/preview", body)) == refused
+    assert api.get("/stacks").json()["stacks"] == []
+    fits = api.post("/validate", {"template": SHORT_PASSWORD, "parameters": {"length": 4}})
+    assert fits.status_code == 200, fits.text
+
+    path = api.created("short", SHORT_PASSWORD, parameters={"length": 4})
+    assert located(api.put(path, {"template": SHORT_PASSWORD})) == refused
+    assert located(api.patch(path, {"parameters": {"length": 3}})) == refused
+    assert located(api.put(f"{path}/preview", {"template": SHORT_PASSWORD})) == refused
+    shown = api.stack("short")
+    assert (shown["stack_status"], shown["parameters"]["length"]) == ("CREATE_COMPLETE", "4")
 
 
 def test_show_nested_describes_each_nested_templates_parameters(api: Api) -> None:

@@ -4,17 +4,23 @@ Each entry point names a ``register(registry)`` callable that adds its plugin
 classes (and any custom constraints) to a :class:`PluginRegistry`; that is the
 only discovery mechanism, and tests call ``register`` directly on a registry
 of their own. The template layer only needs the schemas, which the plugin
-registry collects as plugins are registered.
+registry collects as plugins are registered; a plugin's own ``validate`` goes
+with its schema (as ``ResourceSchema.validator``), so templates are checked by
+it without the template layer importing plugins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from importlib.metadata import entry_points
+from typing import Any
 
+from kiln.errors import Diagnostic
 from kiln.providers.protocol import ResourcePlugin
 from kiln.schema.constraints import CustomConstraintRegistry
 from kiln.schema.registry import DuplicateSchemaError, SchemaRegistry
+from kiln.schema.resource_schema import ResourceSchema
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -51,7 +57,7 @@ class PluginRegistry:
             raise DuplicatePluginError(
                 f"resource type '{type_name}' is already registered by {existing}"
             )
-        self._schemas.register(plugin_class.schema)
+        self._schemas.register(template_schema(plugin_class))
         self._plugins[type_name] = plugin_class
 
     def get(self, type_name: str) -> type[ResourcePlugin] | None:
@@ -83,6 +89,18 @@ class PluginRegistry:
 
     def __len__(self) -> int:
         return len(self._plugins)
+
+
+def template_schema(plugin_class: type[ResourcePlugin]) -> ResourceSchema:
+    """The plugin's schema, carrying its ``validate`` when it has checks of its own."""
+    if plugin_class.validate is ResourcePlugin.validate:
+        return plugin_class.schema
+
+    def validator(properties: Mapping[str, Any]) -> list[Diagnostic]:
+        # A new instance per call, as the engine makes them: plugins are stateless.
+        return plugin_class().validate(properties)
+
+    return replace(plugin_class.schema, validator=validator)
 
 
 Registrar = Callable[[PluginRegistry], None]

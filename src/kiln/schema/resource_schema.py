@@ -27,11 +27,12 @@ imported, not when a user's template happens to exercise them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from kiln.errors import Diagnostic
 from kiln.schema.constraints import (
     AllowedPattern,
     AllowedValues,
@@ -51,7 +52,13 @@ from kiln.schema.types import (
     coerce_property_scalar,
 )
 
-__all__ = ["AttributeSchema", "PropertySchema", "ResourceSchema"]
+__all__ = ["AttributeSchema", "PropertiesValidator", "PropertySchema", "ResourceSchema"]
+
+#: A type's own checks of its converted property values, beyond what the
+#: declarations say (a sum of minimums against a length): problems with paths
+#: relative to the properties. Pure and quick, and values not known yet
+#: (:class:`~kiln.schema.values.Unknown`) are left alone.
+PropertiesValidator = Callable[[Mapping[str, Any]], list[Diagnostic]]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -253,6 +260,11 @@ class ResourceSchema:
     #: A failed resource is replaced by the next update (Heat's rule); nested
     #: stacks say False: they are updated in place and their members decide.
     replace_when_failed: bool = True
+    #: The plugin's own checks (``ResourcePlugin.validate``), run when a template
+    #: is validated once the properties pass the declarations. The plugin
+    #: registry sets it; it is data to the template layer, which may not import
+    #: plugins. Not part of the schema's identity.
+    validator: PropertiesValidator | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.type_name, str) or not self.type_name:

@@ -172,7 +172,7 @@ class _ResourceChecker:
         diagnostics += found
         diagnostics += self.evaluate(resource.metadata)[1]
         if schema is not None:
-            _, property_diagnostics = validate_properties(schema, values, self.registry)
+            property_diagnostics = _checked_properties(schema, values, self.registry)
             diagnostics += [d.under(properties_path) for d in property_diagnostics]
             if resolved.template is None and not schema.accepts_any_properties:
                 diagnostics += self._policies(resource, schema)
@@ -255,6 +255,24 @@ class _ResourceChecker:
             conditions[name]
         for error in conditions.errors.values():
             yield error.diagnostic()
+
+
+def _checked_properties(
+    schema: ResourceSchema, values: Any, registry: SchemaRegistry
+) -> list[Diagnostic]:
+    """The properties against the schema, then against the type's own checks.
+
+    As in Heat, a type's own checks run only on properties that pass the
+    schema: they read converted values, and a value of the wrong type is
+    already reported. The converted values still hold Unknown for what is
+    known only once other resources exist; the checks leave those alone.
+    """
+    converted, diagnostics = validate_properties(schema, values, registry)
+    if schema.validator is None or isinstance(values, Unknown):
+        return diagnostics
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        return diagnostics
+    return diagnostics + schema.validator(converted)
 
 
 def _attribute_references(

@@ -188,6 +188,10 @@ def _problems(properties: Mapping[str, Any]) -> list[Diagnostic]:
     return problems
 
 
+#: The properties the string is drawn from, which validation reads.
+_DRAWN_FROM = ("length", "sequence", "character_classes", "character_sequences")
+
+
 class RandomString(RecordOnlyPlugin):
     """Generates its string once; ``get_resource`` and the ``value`` attribute give it."""
 
@@ -196,7 +200,9 @@ class RandomString(RecordOnlyPlugin):
     secret_data_keys = frozenset({"value"})
 
     def validate(self, properties: Mapping[str, Any]) -> list[Diagnostic]:
-        if contains_unknown(dict(properties)):
+        """Heat's check that the minimums fit in the length, and pools that can give a
+        character; skipped while any of them is not known yet (``salt`` does not matter)."""
+        if any(contains_unknown(properties.get(name)) for name in _DRAWN_FROM):
             return []
         try:
             return _problems(properties)
