@@ -407,6 +407,7 @@ def _check_update(
     first: Template,
     second: Template,
     before: tuple[Snapshot, dict[str, Any]],
+    create_rolled_back: bool,
 ) -> None:
     assert_terminal(harness, stack)
     if not fails(second):
@@ -414,6 +415,11 @@ def _check_update(
         assert (snapshot(harness, stack), outputs(harness, stack)) == _from_scratch(harness, second)
     elif stack.disable_rollback:
         assert stack.state == "UPDATE_FAILED"
+    elif create_rolled_back:
+        # As in Heat, a rolled-back create leaves the stack with no definition to go
+        # back to: the update's rollback removes what the update made.
+        assert stack.state == "ROLLBACK_COMPLETE", stack.status_reason
+        assert harness.records(stack) == []
     elif fails(first):
         # The rollback goes back to the first template, whose failure repeats.
         assert stack.state == "ROLLBACK_FAILED", stack.status_reason
@@ -456,7 +462,8 @@ def test_create_update_delete_agree_with_a_fresh_create(
 
     stack = harness.update(stack, template_text(second), disable_rollback=update_disable_rollback)
     event(f"update: {stack.state}")
-    _check_update(harness, stack, first, second, before)
+    create_rolled_back = fails(first) and not disable_rollback
+    _check_update(harness, stack, first, second, before, create_rolled_back)
 
     stack = harness.delete(stack)
     assert_terminal(harness, stack)
