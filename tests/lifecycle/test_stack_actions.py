@@ -97,6 +97,63 @@ def test_check_finds_a_resource_that_disappeared_and_an_update_replaces_it(
     assert Path(harness.live(stack)["server"].physical_id or "").read_text() == "served"
 
 
+NESTED_FILE = """\
+heat_template_version: 2018-08-31
+parameters:
+  directory: {type: string}
+resources:
+  file:
+    type: Test::File
+    properties: {directory: {get_param: directory}, content: nested}
+outputs:
+  path: {value: {get_resource: file}}
+"""
+
+HOLDS_NESTED_FILE = """\
+heat_template_version: 2018-08-31
+parameters:
+  directory: {type: string}
+resources:
+  nested:
+    type: OS::Heat::Stack
+    properties:
+      template: {get_file: child.yaml}
+      parameters: {directory: {get_param: directory}}
+outputs:
+  path: {value: {get_attr: [nested, outputs, path]}}
+"""
+
+
+def test_check_looks_inside_nested_stacks_and_an_update_repairs_them(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.plugins.register(FilePlugin)
+    definition = StackDefinition(
+        HOLDS_NESTED_FILE,
+        files={"child.yaml": NESTED_FILE},
+        parameters={"directory": str(tmp_path)},
+    )
+    stack = harness.run(harness.service.create("holder", definition))
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    nested = harness.live(stack)["nested"]
+    child = harness.stack(nested.physical_id or "")
+    path = Path(harness.live(child)["file"].physical_id or "")
+    assert harness.run(harness.service.check(stack.id)).state == "CHECK_COMPLETE"
+    assert harness.stack(child.id).state == "CHECK_COMPLETE"
+    path.unlink()
+
+    stack = harness.run(harness.service.check(stack.id))
+    assert stack.state == "CHECK_FAILED"
+    assert harness.live(stack)["nested"].state == "CHECK_FAILED"
+    assert f"{path} does not exist any more" in (harness.live(stack)["nested"].status_reason)
+    assert harness.live(harness.stack(child.id))["file"].state == "CHECK_FAILED"
+
+    stack = harness.run(harness.service.update(stack.id, definition))
+    assert stack.state == "UPDATE_COMPLETE", stack.status_reason
+    repaired = Path(harness.live(harness.stack(child.id))["file"].physical_id or "")
+    assert repaired.read_text() == "nested"
+
+
 DRIFTING = """\
 heat_template_version: 2018-08-31
 parameters:

@@ -20,6 +20,7 @@ from kiln.cli import (  # noqa: F401  (they add stack commands)
     stack_snapshot,
     stack_transfer,
 )
+from kiln.cli.environments import resolve_environments
 from kiln.cli.files_map import gather_files
 from kiln.cli.identity import add_identity_commands
 from kiln.cli.output import print_diagnostics, print_functions
@@ -68,7 +69,9 @@ def _read(path: Path) -> bytes:
     "environments",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Environment file; repeat to merge several in order.",
+    callback=resolve_environments,
+    help="Environment file, or the name of one shipped with Kiln (local); repeat to merge "
+    "several in order.",
 )
 @click.option(
     "-P",

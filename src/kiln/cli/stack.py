@@ -29,6 +29,7 @@ from kiln.cli.backend import (
     stacks,
 )
 from kiln.cli.embedded import Embedded
+from kiln.cli.environments import resolve_environments
 from kiln.cli.files_map import gather_files
 from kiln.cli.formatting import format_option, print_fields, print_rows
 from kiln.cli.parameters import parse_parameters
@@ -179,6 +180,8 @@ _environment_option = click.option(
     "environments",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=resolve_environments,
+    help="Environment file, or the name of one shipped with Kiln (local); repeatable.",
 )
 _parameter_option = click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE")
 

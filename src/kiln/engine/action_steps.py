@@ -61,7 +61,7 @@ async def act(context: OperationContext, name: str, action: Action) -> None:
         provider = provider_context(context, record)
         try:
             if action is Action.CHECK:
-                await _check(plugin, provider, record, properties)
+                await _check(context, plugin, provider, record, properties)
             elif action is Action.SNAPSHOT:
                 await _snapshot(context, plugin, record, properties)
             else:
@@ -97,13 +97,27 @@ async def _snapshot(
 
 
 async def _check(
+    context: OperationContext,
     plugin: ResourcePlugin,
     provider: ProviderContext,
     record: ResourceRecord,
     properties: Mapping[str, Any],
 ) -> None:
+    """Read the resource; a plugin with a ``check`` of its own (a nested stack, which
+    checks every resource of its child, as Heat does) is asked that instead."""
     if record.physical_id is None:
         raise ResourceFailed("the resource was never created")
+    own_check = getattr(plugin, "check", None)
+    if own_check is not None:
+        request = ActionRequest(
+            name=record.name,
+            physical_id=record.physical_id,
+            properties=properties,
+            provider_data=record.provider_data,
+        )
+        progress = await own_check(provider, request)
+        await until_done(context, plugin, record, progress, "check_check", properties)
+        return
     actual = await plugin.read(
         provider,
         ReadRequest(

@@ -125,6 +125,13 @@ class NestedStackPlugin(ResourcePlugin):
     async def check_resume(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
         return await self._check(ctx, request, "RESUME")
 
+    async def check(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
+        """Check the child stack's resources, as a stack check of the parent does Heat's."""
+        return await self._start(ctx, request, "CHECK")
+
+    async def check_check(self, ctx: ProviderContext, request: CheckRequest) -> Progress:
+        return await self._check(ctx, request, "CHECK")
+
     async def _start(self, ctx: ProviderContext, request: ActionRequest, action: str) -> Progress:
         if request.physical_id is None:
             return Progress(done=True)
