@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lifecycle_support import Harness
+from lifecycle_support import Harness, new_local_cloud, remove_local_resources
 from sqlalchemy import make_url, text
 
+from kiln.clients.local import LocalCloud
 from kiln.persistence.database import create_engine_for
 
 SERVER_URLS = {
@@ -59,3 +60,13 @@ def harness(database_url: str, tmp_path: Path) -> Iterator[Harness]:
         yield harness
     finally:
         harness.close()
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
+    """A Local cloud in the test's directory, emptied of servers and load balancers after."""
+    cloud = new_local_cloud(tmp_path / "local")
+    try:
+        yield cloud
+    finally:
+        remove_local_resources(cloud)

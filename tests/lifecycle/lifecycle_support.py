@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiln.clients.local import LocalCloud
 from kiln.engine.operation import Engine
 from kiln.persistence.database import Database
 from kiln.persistence.integrity import check_integrity
@@ -80,3 +84,37 @@ class Harness:
         assert problems == [], problems
         sequences = [e.sequence for e in self.service.event_records(stack)]
         assert sequences == list(range(1, len(sequences) + 1)), "event sequence has gaps"
+
+
+def new_local_cloud(root: Path) -> LocalCloud:
+    """A Local cloud with a small loopback range of its own (test runs never share one)."""
+    network = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/29"
+    return LocalCloud(root, address_range=network, stop_grace_seconds=0.5)
+
+
+def remove_local_resources(cloud: LocalCloud) -> None:
+    """Delete every load balancer and server the cloud still has: no process stays behind."""
+    balancers = cloud.load_balancers
+    for directory in balancers.directory.iterdir() if balancers.directory.is_dir() else []:
+        balancers.delete_load_balancer(directory.name)
+    if cloud.servers_directory.is_dir():
+        for directory in cloud.servers_directory.iterdir():
+            cloud.delete_server(directory.name)
+
+
+def local_clients(cloud: LocalCloud) -> dict[str, Any]:
+    return {"local": cloud}
+
+
+def run_local(harness: Harness, cloud: LocalCloud, stack: StackRecord) -> StackRecord:
+    """Run the stack's operation with the Local cloud as the engine's ``local`` client."""
+    return harness.run(stack, clients=local_clients(cloud))
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import http.client
-import random
 import socket
 import statistics
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from lifecycle_support import Harness
+from lifecycle_support import Harness, run_local
 
 from kiln.clients.local import LocalCloud, processes
-from kiln.plan.state import StackRecord
 from kiln.service.stacks import StackDefinition
 
 WEB = """\
@@ -63,25 +58,6 @@ def template(*members: str) -> str:
     return text + BALANCER
 
 
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
-    network = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/29"
-    cloud = LocalCloud(tmp_path / "local", address_range=network, stop_grace_seconds=0.5)
-    try:
-        yield cloud
-    finally:
-        balancers = cloud.load_balancers
-        for directory in balancers.directory.iterdir() if balancers.directory.is_dir() else []:
-            balancers.delete_load_balancer(directory.name)
-        if cloud.servers_directory.is_dir():
-            for directory in cloud.servers_directory.iterdir():
-                cloud.delete_server(directory.name)
-
-
-def run(harness: Harness, cloud: LocalCloud, stack: StackRecord) -> StackRecord:
-    return harness.run(stack, clients={"local": cloud})
-
-
 def curl(url: str) -> str:
     result = subprocess.run(
         ["curl", "-sS", "--max-time", "10", url], capture_output=True, text=True, check=True
@@ -119,7 +95,7 @@ def test_servers_behind_a_load_balancer_are_reached_changed_and_deleted(
     harness: Harness, cloud: LocalCloud
 ) -> None:
     definition = StackDefinition(template("web1", "web2"))
-    stack = run(harness, cloud, harness.service.create("balanced", definition))
+    stack = run_local(harness, cloud, harness.service.create("balanced", definition))
     assert stack.state == "CREATE_COMPLETE", stack.status_reason
     live = harness.live(stack)
     servers = [cloud.server(live[name].physical_id or "") for name in ("web1", "web2")]
@@ -141,14 +117,16 @@ def test_servers_behind_a_load_balancer_are_reached_changed_and_deleted(
     print(f"\nmedian latency: direct {direct:.2f} ms, through Local::LoadBalancer {through:.2f} ms")
 
     # Taking a member out by a stack update reloads the balancer: same process.
-    stack = run(harness, cloud, harness.service.update(stack.id, StackDefinition(template("web1"))))
+    stack = run_local(
+        harness, cloud, harness.service.update(stack.id, StackDefinition(template("web1")))
+    )
     assert stack.state == "UPDATE_COMPLETE", stack.status_reason
     assert [curl(url) for _ in range(3)] == ["web1"] * 3
     after = cloud.load_balancers.load_balancer(balancer.id)
     assert after is not None and after.pid == balancer.pid
 
     server_ids = [server.id for server in servers if server is not None]
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE", stack.status_reason
     assert balancer.pid is not None and processes.start_ticks(balancer.pid) is None
     assert all(cloud.processes(server_id) == [] for server_id in server_ids)

@@ -5,18 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import signal
 import tarfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from lifecycle_support import Harness
+from lifecycle_support import Harness, local_clients, run_local
 
 from kiln.clients.local import LocalCloud
-from kiln.plan.state import StackRecord
 from kiln.providers.context import ProviderContext
 from kiln.providers.protocol import CheckRequest
 from kiln.providers.software_config import SERVER_SECRET_KEY, server_credential
@@ -45,26 +40,6 @@ outputs:
 """
 
 
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
-    network = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/29"
-    cloud = LocalCloud(tmp_path / "local", address_range=network, stop_grace_seconds=0.5)
-    try:
-        yield cloud
-    finally:
-        if cloud.servers_directory.is_dir():
-            for directory in cloud.servers_directory.iterdir():
-                cloud.delete_server(directory.name)
-
-
-def local_clients(cloud: LocalCloud) -> dict[str, LocalCloud]:
-    return {"local": cloud}
-
-
-def run(harness: Harness, cloud: LocalCloud, stack: StackRecord) -> StackRecord:
-    return harness.run(stack, clients=local_clients(cloud))
-
-
 def server_processes(cloud: LocalCloud) -> dict[str, list[int]]:
     """Each recorded server's running processes, from the process table."""
     if not cloud.servers_directory.is_dir():
@@ -90,7 +65,7 @@ def marked(server_ids: list[str]) -> list[int]:
 
 
 def test_two_servers_are_checked_converged_and_deleted(harness: Harness, cloud: LocalCloud) -> None:
-    stack = run(harness, cloud, harness.service.create("local", StackDefinition(TEMPLATE)))
+    stack = run_local(harness, cloud, harness.service.create("local", StackDefinition(TEMPLATE)))
     assert stack.state == "CREATE_COMPLETE", stack.status_reason
     live = harness.live(stack)
     web_id, worker_id = live["web"].physical_id or "", live["worker"].physical_id or ""
@@ -104,7 +79,7 @@ def test_two_servers_are_checked_converged_and_deleted(harness: Harness, cloud: 
     for server in (web, worker):
         assert {server.pid, server.command_pid} <= set(marked([server.id]))
 
-    stack = run(harness, cloud, harness.service.check(stack.id))
+    stack = run_local(harness, cloud, harness.service.check(stack.id))
     assert stack.state == "CHECK_COMPLETE", stack.status_reason
 
     assert worker.pid is not None
@@ -120,7 +95,7 @@ def test_two_servers_are_checked_converged_and_deleted(harness: Harness, cloud: 
     assert drift == {"web": "IN_SYNC", "worker": "DELETED"}
     shown = asyncio.run(service.resource_attributes(stack, harness.live(stack)["web"]))
     assert (shown["status"], shown["pid"]) == ("ACTIVE", web.pid)
-    stack = run(harness, cloud, harness.service.check(stack.id))
+    stack = run_local(harness, cloud, harness.service.check(stack.id))
     assert stack.state == "CHECK_FAILED"
     checked = harness.live(stack)["worker"]
     assert checked.status_reason == (
@@ -128,7 +103,7 @@ def test_two_servers_are_checked_converged_and_deleted(harness: Harness, cloud: 
     )
 
     definition = StackDefinition("", parameters={})
-    stack = run(
+    stack = run_local(
         harness,
         cloud,
         harness.service.update(stack.id, definition, existing=True, converge=True),
@@ -143,7 +118,7 @@ def test_two_servers_are_checked_converged_and_deleted(harness: Harness, cloud: 
     assert cloud.server(worker_id) is None
     assert sorted(server_processes(cloud)) == sorted([web_id, new_worker_id])
 
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE", stack.status_reason
     assert server_processes(cloud) == {}
     assert marked([web_id, worker_id, new_worker_id]) == []
@@ -171,12 +146,12 @@ resources:
 def test_deletion_policies_retain_a_server_or_archive_it(
     harness: Harness, cloud: LocalCloud
 ) -> None:
-    stack = run(harness, cloud, harness.service.create("policies", StackDefinition(POLICIES)))
+    stack = run_local(harness, cloud, harness.service.create("policies", StackDefinition(POLICIES)))
     assert stack.state == "CREATE_COMPLETE", stack.status_reason
     live = harness.live(stack)
     kept_id, archived_id = live["kept"].physical_id or "", live["archived"].physical_id or ""
 
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE", stack.status_reason
     kept = cloud.server(kept_id)
     assert kept is not None and kept.status == "ACTIVE"
@@ -192,15 +167,15 @@ def test_a_stack_suspend_stops_its_servers_and_resume_restarts_them(
 ) -> None:
     template = "heat_template_version: 2018-08-31\nresources:\n  web:\n"
     template += "    type: Local::Server\n    properties: {command: sleep 600}\n"
-    stack = run(harness, cloud, harness.service.create("pausing", StackDefinition(template)))
+    stack = run_local(harness, cloud, harness.service.create("pausing", StackDefinition(template)))
     server_id = harness.live(stack)["web"].physical_id or ""
 
-    stack = run(harness, cloud, harness.service.suspend(stack.id))
+    stack = run_local(harness, cloud, harness.service.suspend(stack.id))
     assert stack.state == "SUSPEND_COMPLETE", stack.status_reason
     suspended = cloud.server(server_id)
     assert suspended is not None and suspended.status == "SUSPENDED"
 
-    stack = run(harness, cloud, harness.service.resume(stack.id))
+    stack = run_local(harness, cloud, harness.service.resume(stack.id))
     assert stack.state == "RESUME_COMPLETE", stack.status_reason
     resumed = cloud.server(server_id)
     assert resumed is not None and resumed.status == "ACTIVE"
@@ -219,7 +194,9 @@ resources:
 def test_a_software_config_server_keeps_the_secret_its_agent_reads_metadata_with(
     harness: Harness, cloud: LocalCloud
 ) -> None:
-    stack = run(harness, cloud, harness.service.create("agent", StackDefinition(AGENT_TEMPLATE)))
+    stack = run_local(
+        harness, cloud, harness.service.create("agent", StackDefinition(AGENT_TEMPLATE))
+    )
     assert stack.state == "CREATE_COMPLETE", stack.status_reason
     record = harness.live(stack)["configured"]
     server_id = record.physical_id or ""
@@ -240,7 +217,7 @@ def test_a_software_config_server_keeps_the_secret_its_agent_reads_metadata_with
     progress = asyncio.run(LocalServer().check_create(context, check))
     assert progress.done and progress.provider_data == {SERVER_SECRET_KEY: secret}
 
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE"
     assert marked([server_id]) == []
 

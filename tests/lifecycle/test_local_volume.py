@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import random
 import tarfile
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from lifecycle_support import Harness
+from lifecycle_support import Harness, run_local, wait_until
 
 from kiln.clients.local import LocalCloud
 from kiln.clients.local.volumes import LocalVolumes
-from kiln.plan.state import StackRecord
+from kiln.errors import TemplateError
 from kiln.service.stacks import StackDefinition
 
 TEMPLATE = """\
@@ -47,22 +43,6 @@ outputs:
 """
 
 
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
-    network = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/29"
-    cloud = LocalCloud(tmp_path / "local", address_range=network, stop_grace_seconds=0.5)
-    try:
-        yield cloud
-    finally:
-        if cloud.servers_directory.is_dir():
-            for directory in cloud.servers_directory.iterdir():
-                cloud.delete_server(directory.name)
-
-
-def run(harness: Harness, cloud: LocalCloud, stack: StackRecord) -> StackRecord:
-    return harness.run(stack, clients={"local": cloud})
-
-
 def template(server: str) -> str:
     return TEMPLATE.replace("TARGET", server)
 
@@ -74,19 +54,10 @@ def attached_to(cloud: LocalCloud, volume_id: str) -> tuple[str, list[str]]:
     return volume.status, [attachment.server_id for attachment in volume.attachments]
 
 
-def wait_until(condition: object, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
 def test_moving_an_attachment_between_servers_keeps_the_volume_data(
     harness: Harness, cloud: LocalCloud
 ) -> None:
-    stack = run(
+    stack = run_local(
         harness, cloud, harness.service.create("volumes", StackDefinition(template("writer")))
     )
     assert stack.state == "CREATE_COMPLETE", stack.status_reason
@@ -103,7 +74,7 @@ def test_moving_an_attachment_between_servers_keeps_the_volume_data(
     outputs = {o.key: o.value for o in harness.service.outputs(stack)}
     assert outputs == {"mounted_at": str(writer_server.work / "volumes" / "data")}
 
-    stack = run(
+    stack = run_local(
         harness,
         cloud,
         harness.service.update(stack.id, StackDefinition(template("reader"))),
@@ -119,10 +90,10 @@ def test_moving_an_attachment_between_servers_keeps_the_volume_data(
     outputs = {o.key: o.value for o in harness.service.outputs(stack)}
     assert outputs == {"mounted_at": str(cloud.servers_directory / reader / "work/volumes/data")}
 
-    stack = run(harness, cloud, harness.service.check(stack.id))
+    stack = run_local(harness, cloud, harness.service.check(stack.id))
     assert stack.state == "CHECK_COMPLETE", stack.status_reason
 
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE", stack.status_reason
     assert list((cloud.root / "volumes").iterdir()) == []
     assert list((cloud.root / "attachments").iterdir()) == []
@@ -142,14 +113,14 @@ resources:
 def test_a_check_reports_an_oversized_volume_and_a_snapshot_policy_archives_it(
     harness: Harness, cloud: LocalCloud
 ) -> None:
-    stack = run(harness, cloud, harness.service.create("archived", StackDefinition(POLICY)))
+    stack = run_local(harness, cloud, harness.service.create("archived", StackDefinition(POLICY)))
     assert stack.state == "CREATE_COMPLETE", stack.status_reason
     volume_id = harness.live(stack)["data"].physical_id or ""
     data = cloud.root / "volumes" / volume_id / "data"
     with open(data / "big.img", "wb") as handle:
         handle.truncate(2 * 1024**3)
 
-    stack = run(harness, cloud, harness.service.check(stack.id))
+    stack = run_local(harness, cloud, harness.service.check(stack.id))
     assert stack.state == "CHECK_FAILED"
     assert harness.live(stack)["data"].status_reason == (
         f"ResourceFailed: resources.data: volume {volume_id} holds {2 * 1024**3} bytes, "
@@ -158,7 +129,7 @@ def test_a_check_reports_an_oversized_volume_and_a_snapshot_policy_archives_it(
 
     (data / "big.img").unlink()
     (data / "kept.txt").write_text("kept\n")
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE", stack.status_reason
     assert list((cloud.root / "volumes").iterdir()) == []
     (archive,) = cloud.snapshots_directory.iterdir()
@@ -176,22 +147,43 @@ resources:
   data:
     type: Local::Volume
     properties: {size: 1}
+  place:
+    type: OS::Heat::Value
+    properties: {value: ../escape}
   attachment:
     type: Local::VolumeAttachment
     properties:
       instance_uuid: {get_resource: server}
       volume_id: {get_resource: data}
-      mountpoint: ../escape
+      mountpoint: MOUNTPOINT
 """
 
 
-def test_a_mountpoint_outside_the_server_fails_the_attachment_naming_the_property(
+def test_a_mountpoint_outside_the_server_is_refused_before_anything_is_made(
     harness: Harness, cloud: LocalCloud
 ) -> None:
-    stack = run(
+    written = ESCAPING.replace("MOUNTPOINT", "../escape")
+    with pytest.raises(TemplateError) as refused:
+        harness.service.create("escaping", StackDefinition(written))
+    (problem,) = refused.value.diagnostics
+    assert (problem.code, str(problem.path), problem.span and problem.span.line) == (
+        "L1001",
+        "resources.attachment.properties.mountpoint",
+        17,
+    )
+    assert harness.service.stacks.find(harness.service.project_id, "escaping") is None
+    assert not cloud.servers_directory.is_dir() or list(cloud.servers_directory.iterdir()) == []
+
+
+def test_a_mountpoint_known_only_at_create_fails_the_attachment_naming_the_property(
+    harness: Harness, cloud: LocalCloud
+) -> None:
+    """The same check when the mountpoint comes from another resource: the cloud refuses it."""
+    read = ESCAPING.replace("MOUNTPOINT", "{get_attr: [place, value]}")
+    stack = run_local(
         harness,
         cloud,
-        harness.service.create("escaping", StackDefinition(ESCAPING), disable_rollback=True),
+        harness.service.create("escaping", StackDefinition(read), disable_rollback=True),
     )
     assert stack.state == "CREATE_FAILED"
     assert harness.live(stack)["attachment"].status_reason == (
@@ -201,7 +193,7 @@ def test_a_mountpoint_outside_the_server_fails_the_attachment_naming_the_propert
     server = cloud.server(harness.live(stack)["server"].physical_id or "")
     assert server is not None and not (server.directory.parent.parent / "escape").exists()
 
-    stack = run(harness, cloud, harness.service.delete(stack.id))
+    stack = run_local(harness, cloud, harness.service.delete(stack.id))
     assert stack.state == "DELETE_COMPLETE", stack.status_reason
     assert list((cloud.root / "volumes").iterdir()) == []
     assert list(cloud.servers_directory.iterdir()) == []

@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kiln.engine.live_attributes import read_attributes
 from kiln.engine.scope import live_records
 from kiln.errors import KilnError
 from kiln.persistence.resources import ResourceRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.state import ResourceRecord, StackRecord
-from kiln.providers.context import ProviderContext
 from kiln.providers.errors import ProviderError
-from kiln.providers.nested import STACKS_CLIENT, StackClient
-from kiln.providers.protocol import AttributeRequest, ResourcePlugin
+from kiln.providers.nested import StackClient
+from kiln.providers.protocol import ResourcePlugin
 from kiln.providers.registry import PluginRegistry
-from kiln.schema.properties import validate_properties
 
 #: Makes the stack client of one resource of a stack (for a resource that is a stack itself).
 ClientFor = Callable[[StackRecord, str], StackClient]
@@ -62,29 +61,11 @@ async def child_attributes(
     values = {name: record.attributes[name] for name in names if name in record.attributes}
     missing = frozenset(names - values.keys())
     plugin = _plugin(plugins, record)
-    if missing and plugin is not None and record.physical_id is not None:
-        values.update(await _live(plugins, client_for(child, resource), plugin, record, missing))
-    return values
-
-
-async def _live(
-    plugins: PluginRegistry,
-    client: StackClient,
-    plugin: ResourcePlugin,
-    record: ResourceRecord,
-    names: frozenset[str],
-) -> Mapping[str, Any]:
-    properties, _ = validate_properties(plugin.schema, dict(record.properties), plugins.schemas())
-    context = ProviderContext.create(record.type, record.name, clients={STACKS_CLIENT: client})
-    request = AttributeRequest(
-        name=record.name,
-        physical_id=record.physical_id,
-        properties=properties,
-        names=names,
-        provider_data=record.provider_data,
-    )
+    if not missing or plugin is None or record.physical_id is None:
+        return values
+    client = client_for(child, resource)
     try:
-        fetched = await plugin.attributes(context, request)
+        fetched = await read_attributes(plugins, client, plugin, record, missing)
     except (ProviderError, KilnError):
-        return {}
-    return {name: fetched.get(name) for name in names}
+        return values
+    return {**values, **{name: fetched.get(name) for name in missing}}

@@ -14,18 +14,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from kiln.config import TemplateLimits
+from kiln.engine.live_attributes import read_attributes
 from kiln.engine.nested import NestedStackClient
 from kiln.engine.scope import live_records
 from kiln.engine.validation import validate_stack
 from kiln.persistence.resources import ResourceRepository
 from kiln.persistence.stacks import StackRepository
 from kiln.plan.state import StackRecord, Status
-from kiln.providers.context import ProviderContext
 from kiln.providers.errors import ProviderError
-from kiln.providers.nested import STACKS_CLIENT
-from kiln.providers.protocol import KEY_SEPARATOR, AttributeRequest
+from kiln.providers.protocol import KEY_SEPARATOR
 from kiln.providers.registry import PluginRegistry
-from kiln.schema.properties import validate_properties
 from kiln.template.functions.hot_core import is_member_reference
 from kiln.template.validate import ValidationResult
 
@@ -83,22 +81,11 @@ async def refresh_parent_attributes(
     if fence is None:
         return  # a signal or an engine is at work on it, and records what it finds
     try:
-        properties, _ = validate_properties(
-            plugin.schema, dict(record.properties), plugins.schemas()
-        )
         client = NestedStackClient(
             parent, record.name, stacks, resources, plugins, limits, launch=launch
         )
-        context = ProviderContext.create(record.type, record.name, clients={STACKS_CLIENT: client})
-        request = AttributeRequest(
-            name=record.name,
-            physical_id=record.physical_id,
-            properties=properties,
-            names=names,
-            provider_data=record.provider_data,
-        )
         try:
-            fetched = await plugin.attributes(context, request)
+            fetched = await read_attributes(plugins, client, plugin, record, names)
         except ProviderError:
             return
         resources.set_attributes(record.id, fence, {**record.attributes, **fetched})

@@ -15,6 +15,7 @@ from typing import Any
 
 from kiln.engine.context import OperationContext
 from kiln.engine.hooks import wait_for_hook
+from kiln.engine.live_attributes import attribute_request
 from kiln.engine.scope import recorded_scope
 from kiln.errors import EvaluationError
 from kiln.persistence.events import EventDraft
@@ -25,7 +26,6 @@ from kiln.providers.context import ProviderContext
 from kiln.providers.errors import NotFound, ProviderError, ResourceFailed
 from kiln.providers.nested import NESTED_STACK_MARK, STACKS_CLIENT
 from kiln.providers.protocol import (
-    AttributeRequest,
     CheckRequest,
     CreateRequest,
     DeleteRequest,
@@ -355,13 +355,7 @@ async def _attributes(
     names = frozenset(name for name in names if plugin.schema.has_attribute(name))
     if not names:
         return {}
-    request = AttributeRequest(
-        name=record.name,
-        physical_id=record.physical_id,
-        properties=properties,
-        names=names,
-        provider_data=record.provider_data,
-    )
+    request = attribute_request(record, properties, names)
     return dict(await plugin.attributes(provider_context(context, record), request))
 
 

@@ -225,16 +225,7 @@ def _preview_child(
     schemas = service.plugins.schemas()
     converted, _ = validate_properties(plugin.schema, properties, schemas)
     old, _ = validate_properties(plugin.schema, dict(record.properties), schemas)
-    client = NestedStackClient(
-        proposed,
-        name,
-        service.stacks,
-        service.resources,
-        service.plugins,
-        service.limits,
-        launch=lambda stack_id: None,
-        facade=resource_facade(update.result, name),
-    )
+    client = _client(service, proposed, update.result, name)
     context = ProviderContext.create(record.type, name, clients={STACKS_CLIENT: client})
     request = UpdateRequest(
         name=name,
@@ -253,6 +244,23 @@ def _preview_child(
         found.append(NestedPreview(child_path, child.name, None, str(error)))
         return
     _preview(service, client.defined(child, nested), depth - 1, child_path, found)
+
+
+def _client(
+    service: StackService, stack: StackRecord, result: ValidationResult, name: str
+) -> NestedStackClient:
+    """The stack client a nested stack resource gets, reading its stack's proposed
+    definition and starting nothing (a preview runs no operation)."""
+    return NestedStackClient(
+        stack,
+        name,
+        service.stacks,
+        service.resources,
+        service.plugins,
+        service.limits,
+        launch=lambda stack_id: None,
+        facade=resource_facade(result, name),
+    )
 
 
 @dataclass(frozen=True)
@@ -283,16 +291,7 @@ def _added(
         found.append(NestedPreview(path, child_name, None, "decided while applying"))
         return
     converted, _ = validate_properties(plugin.schema, properties, service.plugins.schemas())
-    client = NestedStackClient(
-        stack,
-        name,
-        service.stacks,
-        service.resources,
-        service.plugins,
-        service.limits,
-        launch=lambda stack_id: None,
-        facade=resource_facade(parent.result, name),
-    )
+    client = _client(service, stack, parent.result, name)
     request = CreateRequest(
         name=name,
         properties=converted,

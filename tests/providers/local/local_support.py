@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -39,6 +40,15 @@ def clean_up(cloud: LocalCloud) -> None:
     if cloud.servers_directory.is_dir():
         for directory in cloud.servers_directory.iterdir():
             cloud.delete_server(directory.name)
+
+
+def wait_until(condition: Any, seconds: float = 15.0) -> None:
+    """Wait for ``condition()`` to hold; a test failure when it does not in time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
 
 
 def marked_processes(server_id: str) -> list[int]:

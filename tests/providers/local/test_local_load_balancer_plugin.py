@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_support import wait_until
 
 from kiln.clients.local import LocalCloud, processes
 from kiln.clients.local.balancer import listen
@@ -29,7 +30,7 @@ from kiln.providers.protocol import (
     ResourcePlugin,
     UpdateRequest,
 )
-from kiln.providers.testing import ContractCase, run_contract
+from kiln.providers.testing import ContractCase, ContractResult, run_contract
 from kiln.resources.local.load_balancer import (
     LocalHealthMonitor,
     LocalLoadBalancer,
@@ -93,14 +94,6 @@ def backends(tmp_path: Path) -> Iterator[list[Backend]]:
     finally:
         for backend in started:
             backend.stop()
-
-
-def wait_until(condition: Any, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def connects(address: str, port: int) -> bool:
@@ -180,6 +173,17 @@ def attributes(
     return dict(asyncio.run(plugin().attributes(context(cloud), request)))
 
 
+def contract(
+    cloud: LocalCloud,
+    plugin: type[ResourcePlugin],
+    values: Mapping[str, Any],
+    updated: Mapping[str, Any],
+) -> ContractResult:
+    """The provider contract for ``plugin``, reading every attribute its schema declares."""
+    case = ContractCase(plugin, values, updated, frozenset(plugin.schema.attributes))
+    return asyncio.run(run_contract(case, lambda: context(cloud)))
+
+
 class Setup:
     """A load balancer with one pool over some backends, made through the plugins."""
 
@@ -237,25 +241,18 @@ def test_the_plugins_pass_the_provider_contract(balanced: LocalCloud) -> None:
     assert list(balanced.load_balancers.directory.iterdir()) == []
 
     balancer = create(balanced, LocalLoadBalancer, {"protocol_port": 8080})
-    pool_case = ContractCase(
+    pools = contract(
+        balanced,
         LocalPool,
         {"loadbalancer": balancer, "name": "web"},
         {"loadbalancer": balancer, "name": "web", "lb_algorithm": "LEAST_CONNECTIONS"},
-        frozenset(LocalPool.schema.attributes),
     )
-    pools = asyncio.run(run_contract(pool_case, lambda: context(balanced)))
     assert pools.attributes["loadbalancer"] == balancer
     assert pools.updated_attributes["show"]["lb_algorithm"] == "LEAST_CONNECTIONS"
 
     pool = create(balanced, LocalPool, {"loadbalancer": balancer})
     member = {"pool": pool, "address": "127.0.0.1", "protocol_port": 9}
-    member_case = ContractCase(
-        LocalPoolMember,
-        member,
-        {**member, "weight": 3},
-        frozenset(LocalPoolMember.schema.attributes),
-    )
-    members = asyncio.run(run_contract(member_case, lambda: context(balanced)))
+    members = contract(balanced, LocalPoolMember, member, {**member, "weight": 3})
     assert (members.attributes["pool_id"], members.attributes["operating_status"]) == (
         pool,
         "NO_MONITOR",
@@ -263,13 +260,7 @@ def test_the_plugins_pass_the_provider_contract(balanced: LocalCloud) -> None:
     assert members.updated_attributes["show"]["weight"] == 3
 
     monitor = {"pool": pool, "type": "TCP", "delay": 5, "timeout": 2, "max_retries": 3}
-    monitor_case = ContractCase(
-        LocalHealthMonitor,
-        monitor,
-        {**monitor, "delay": 7},
-        frozenset(LocalHealthMonitor.schema.attributes),
-    )
-    monitors = asyncio.run(run_contract(monitor_case, lambda: context(balanced)))
+    monitors = contract(balanced, LocalHealthMonitor, monitor, {**monitor, "delay": 7})
     assert monitors.attributes["pools"] == [{"id": pool}]
     assert monitors.updated_attributes["show"]["delay"] == 7
     pools_now = attributes(balanced, LocalLoadBalancer, balancer, "pools")["pools"]

@@ -22,6 +22,7 @@ from local_support import (
     marked_processes,
     new_cloud,
     properties,
+    wait_until,
 )
 
 from kiln.clients.local import LocalCloud, processes
@@ -45,15 +46,6 @@ SERVE = """\
 echo "page of $KILN_SERVER_NAME" > index.html
 python3 -m http.server --bind "$KILN_SERVER_ADDRESS" 8080 >/dev/null 2>&1 &
 """
-
-
-def wait_until(condition: object, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def fetch(url: str) -> str:

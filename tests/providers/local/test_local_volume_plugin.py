@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from local_support import Driver
+from local_support import Driver, wait_until
 
 from kiln.clients.local import LocalCloud
 from kiln.clients.local.volumes import GIB
@@ -45,15 +44,6 @@ READER = (
     "while [ ! -f volumes/data/note.txt ]; do sleep 0.05; done; "
     'echo "read: $(cat volumes/data/note.txt)"; sleep 600'
 )
-
-
-def wait_until(condition: Any, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def context(cloud: LocalCloud) -> ProviderContext:

@@ -16,7 +16,7 @@ A deployment is applied once: each deploy is its own derived config with an
 id of its own, and the ids applied are recorded in the server's working
 directory, so neither a later poll nor a restarted agent runs it again;
 a new action or changed inputs make a new derived config, which runs.
-Standard library only: it runs with the server's environment.
+Standard library only (and Kiln's file helpers): it runs with the server's environment.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from kiln.clients.local.files import write_private
 
 __all__ = ["Agent", "run_script"]
 
@@ -187,8 +189,7 @@ def run_script(
     directory.mkdir(parents=True, exist_ok=True)
     script = directory / config_id
     text = config if isinstance(config, str) else json.dumps(config)
-    script.write_text(text)
-    script.chmod(0o700)
+    write_private(script, text, 0o700)  # a config may hold secrets
     outputs_path = directory / f"{config_id}.outputs"
     variables = dict(environment)
     variables.update({name: _text(value) for name, value in inputs.items()})

@@ -11,22 +11,27 @@ block (they touch files and processes): run them off the event loop.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tarfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kiln.clients.local import processes
 from kiln.clients.local.addresses import AddressError, AddressPool
+from kiln.clients.local.files import (
+    STATE_FILE,
+    archive,
+    launch,
+    locked,
+    read_json,
+    write_json,
+)
 from kiln.clients.local.load_balancers import LoadBalancers
 from kiln.clients.local.supervisor import (
     BOOTING,
@@ -34,9 +39,7 @@ from kiln.clients.local.supervisor import (
     FAILED,
     RUNNING,
     SPEC_FILE,
-    STATE_FILE,
     WORK_DIRECTORY,
-    write_json,
 )
 from kiln.config import DEFAULT_API_URL
 
@@ -54,8 +57,6 @@ INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHE
 #: What a server's ``no_proxy`` always names: its own side of the machine.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "127.0.0.0/8")
 _NAMESPACE = uuid.UUID("6c1e3b7a-2f0d-4c59-9a7e-4b1f6f3d2a10")
-#: The longest wait for a new supervisor to record itself.
-START_TIMEOUT = 30.0
 
 
 class LocalCloudError(Exception):
@@ -197,22 +198,10 @@ class LocalCloud:
         }
 
     def _launch(self, directory: Path) -> None:
-        package_root = str(Path(__file__).resolve().parents[3])
-        environment = {name: os.environ[name] for name in INHERITED if name in os.environ}
-        path = [package_root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-        environment["PYTHONPATH"] = os.pathsep.join(path)
-        environment["KILN_SERVER_ID"] = directory.name
-        result = subprocess.run(
-            [sys.executable, "-m", "kiln.clients.local.supervisor", str(directory)],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
-        if not (directory / STATE_FILE).exists():
-            detail = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-            raise LocalCloudError(f"the server's supervisor did not start: {detail[0]}")
+        marker = ("KILN_SERVER_ID", directory.name)
+        failure = launch("kiln.clients.local.supervisor", directory, INHERITED, marker)
+        if failure is not None:
+            raise LocalCloudError(f"the server's supervisor did not start: {failure}")
 
     def server(self, server_id: str) -> ServerInfo | None:
         """The server as it is now, or None when it does not exist."""
@@ -221,7 +210,7 @@ class LocalCloud:
             spec = json.loads((directory / SPEC_FILE).read_text())
         except FileNotFoundError:
             return None
-        state = _read_json(directory / STATE_FILE)
+        state = read_json(directory / STATE_FILE)
         status, reason = _status(state)
         if status == ACTIVE and (directory / SUSPENDED_FILE).exists():
             status = SUSPENDED
@@ -235,12 +224,12 @@ class LocalCloud:
             pid=state.get("pid") if status in (BUILD, ACTIVE, SUSPENDED) else None,
             command_pid=state.get("command_pid") if status in (ACTIVE, SUSPENDED) else None,
             directory=directory,
-            metadata=_read_json(work / METADATA_FILE),
+            metadata=read_json(work / METADATA_FILE),
         )
 
     def agent_credential(self, server_id: str) -> str | None:
         """The credential the server's software-config agent was started with, if any."""
-        spec = _read_json(self._directory(server_id) / SPEC_FILE)
+        spec = read_json(self._directory(server_id) / SPEC_FILE)
         agent = spec.get("agent")
         return str(agent["credential"]) if isinstance(agent, dict) else None
 
@@ -257,7 +246,7 @@ class LocalCloud:
         """Rename the server and rewrite its metadata file (processes keep running)."""
         directory = self._directory(server_id)
         with _locked(directory):
-            spec = _read_json(directory / SPEC_FILE)
+            spec = read_json(directory / SPEC_FILE)
             if not spec:
                 raise LocalCloudError(f"server {server_id} does not exist")
             spec["name"] = name
@@ -276,7 +265,7 @@ class LocalCloud:
 
     def processes(self, server_id: str) -> list[int]:
         """The pids of every process of the server that still runs."""
-        state = _read_json(self._directory(server_id) / STATE_FILE)
+        state = read_json(self._directory(server_id) / STATE_FILE)
         if "pid" not in state:
             return []
         return processes.members(state["pid"], state["start"], _marker(server_id))
@@ -304,7 +293,7 @@ class LocalCloud:
     def stop_server(self, server_id: str) -> None:
         """Stop every process of the server (SIGTERM, SIGKILL after the grace period)."""
         directory = self._directory(server_id)
-        state = _read_json(directory / STATE_FILE)
+        state = read_json(directory / STATE_FILE)
         if "pid" in state and not processes.stop(
             state["pid"], state["start"], _marker(server_id), self.stop_grace_seconds
         ):
@@ -341,18 +330,14 @@ class LocalCloud:
         work = self._directory(server_id) / WORK_DIRECTORY
         if not work.is_dir():
             raise LocalCloudError(f"server {server_id} does not exist")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}")
-        with tarfile.open(partial, "w:gz") as archive:
-            archive.add(work, arcname=".")
-        os.replace(partial, target)
+        archive(work, target)
         return snapshot_id
 
     def restore_server(self, server_id: str, snapshot_id: str) -> None:
         """Put a snapshot's files back into the server's working directory."""
         work = self._directory(server_id) / WORK_DIRECTORY
-        with tarfile.open(self.snapshot_path(snapshot_id), "r:gz") as archive:
-            archive.extractall(work, filter="data")
+        with tarfile.open(self.snapshot_path(snapshot_id), "r:gz") as snapshot:
+            snapshot.extractall(work, filter="data")
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         self.snapshot_path(snapshot_id).unlink(missing_ok=True)
@@ -369,14 +354,6 @@ def _marker(server_id: str) -> bytes:
     return f"KILN_SERVER_ID={server_id}".encode()
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _status(state: Mapping[str, Any]) -> tuple[str, str]:
     """What the recorded phase and the supervisor's liveness say about the server."""
     if "pid" not in state:
@@ -391,14 +368,6 @@ def _status(state: Mapping[str, Any]) -> tuple[str, str]:
     return SHUTOFF, str(state.get("reason") or "the server stopped")
 
 
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
+def _locked(directory: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the server's lock: one create, update or delete at a time across processes."""
-    locks = directory.parent.parent / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / directory.name, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return locked(directory.parent.parent / "locks" / directory.name)

@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +36,8 @@ from kiln.clients.local.balancer import (
     SPEC_FILE,
     STATE_FILE,
     STATUS_FILE,
-    read_json,
-    write_json,
 )
+from kiln.clients.local.files import is_id, launch, locked, read_json, write_json
 
 __all__ = [
     "HealthMonitorSpec",
@@ -55,8 +51,7 @@ __all__ = [
 _NAMESPACE = uuid.UUID("0b6f4a52-93d1-4c1e-8a57-2f5c7d9e1b34")
 #: Record kinds, each a directory of ``ID.json`` files under the Local root.
 POOLS, MEMBERS, MONITORS = "pools", "pool_members", "health_monitors"
-#: The longest wait for a new balancer to serve, or for a running one to apply a change.
-START_TIMEOUT = 30.0
+#: The longest wait for a running balancer to apply a change.
 RELOAD_TIMEOUT = 10.0
 #: Variables of Kiln's environment the balancer process inherits.
 INHERITED = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -179,22 +174,10 @@ class LoadBalancers:
         return balancer_id
 
     def _launch(self, directory: Path) -> LoadBalancerError | None:
-        package_root = str(Path(__file__).resolve().parents[3])
-        environment = {name: os.environ[name] for name in INHERITED if name in os.environ}
-        path = [package_root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-        environment["PYTHONPATH"] = os.pathsep.join(path)
-        environment["KILN_BALANCER_ID"] = directory.name
-        result = subprocess.run(
-            [sys.executable, "-m", "kiln.clients.local.balancer", str(directory)],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=START_TIMEOUT,
-            check=False,
-        )
-        if (directory / STATE_FILE).exists():
+        marker = ("KILN_BALANCER_ID", directory.name)
+        detail = launch("kiln.clients.local.balancer", directory, INHERITED, marker)
+        if detail is None:
             return None
-        detail = (result.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
         if "cannot listen on" in detail:
             return LoadBalancerError(detail, "protocol_port")
         return LoadBalancerError(f"the load balancer's process did not start: {detail}")
@@ -400,17 +383,9 @@ class LoadBalancers:
             )
         return {"generation": generation, "pools": pools}
 
-    @contextlib.contextmanager
-    def _locked(self, balancer_id: str) -> Iterator[None]:
+    def _locked(self, balancer_id: str) -> contextlib.AbstractContextManager[None]:
         """One change to a load balancer at a time, across Kiln processes."""
-        locks = self.root / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / balancer_id, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        return locked(self.root / "locks" / balancer_id)
 
 
 _NOUNS = {POOLS: "pool", MEMBERS: "pool member", MONITORS: "health monitor"}
@@ -421,11 +396,7 @@ def _fields(spec: PoolSpec | MemberSpec | HealthMonitorSpec) -> dict[str, Any]:
 
 
 def _check_id(identifier: str, noun: str) -> None:
-    try:
-        valid = str(uuid.UUID(identifier)) == identifier
-    except ValueError:
-        valid = False
-    if not valid:
+    if not is_id(identifier):
         raise LoadBalancerError(f"{identifier!r} is not a Local {noun} id")
 
 

@@ -26,11 +26,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
+from kiln.clients.local.files import STATE_FILE, write_json
 from kiln.clients.local.processes import members, start_ticks
 from kiln.clients.local.user_data import UserDataError, prepare
 
 SPEC_FILE = "spec.json"
-STATE_FILE = "state.json"
 LOG_FILE = "supervisor.log"
 WORK_DIRECTORY = "work"
 CONSOLE_LOG = "console.log"
@@ -44,13 +44,6 @@ BOOTING, RUNNING, STOPPED, FAILED = "booting", "running", "stopped", "failed"
 
 class Stopped(Exception):
     """SIGTERM arrived."""
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` atomically: a reader sees the old content or the new, never half."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(json.dumps(data, sort_keys=True))
-    os.replace(temporary, path)
 
 
 class Supervisor:

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from kiln.clients.local.files import write_private
+
 __all__ = ["CLOUD_CONFIG_HEADER", "prepare"]
 
 CLOUD_CONFIG_HEADER = "#cloud-config"
@@ -36,8 +38,7 @@ def prepare(user_data: str, directory: Path, warn: Callable[[str], None]) -> lis
     if user_data.lstrip().startswith(CLOUD_CONFIG_HEADER):
         return _cloud_config(user_data, directory, warn)
     script = directory / "user_data"
-    script.write_text(user_data)
-    script.chmod(0o700)
+    write_private(script, user_data, 0o700)  # user_data often holds secrets
     if user_data.startswith("#!"):
         return [[str(script)]]
     return [["/bin/sh", str(script)]]

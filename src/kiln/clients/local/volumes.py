@@ -21,8 +21,6 @@ processes. Calls block: run them off the event loop.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import shutil
 import stat
@@ -35,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kiln.clients.local.cloud import LocalCloud, LocalCloudError
-from kiln.clients.local.supervisor import write_json
+from kiln.clients.local.files import archive, is_id, locked, read_json, write_json
 
 __all__ = [
     "AVAILABLE",
@@ -158,12 +156,12 @@ class LocalVolumes:
         return str(uuid.uuid5(_NAMESPACE, f"attachment:{token}"))
 
     def _directory(self, volume_id: str, property_name: str | None = None) -> Path:
-        if not _is_id(volume_id):
+        if not is_id(volume_id):
             raise LocalCloudError(f"{volume_id!r} is not a Local volume id", property_name)
         return self.volumes_directory / volume_id
 
     def _record_path(self, attachment_id: str) -> Path:
-        if not _is_id(attachment_id):
+        if not is_id(attachment_id):
             raise LocalCloudError(f"{attachment_id!r} is not a Local attachment id")
         return self.attachments_directory / f"{attachment_id}.json"
 
@@ -191,7 +189,7 @@ class LocalVolumes:
     def volume(self, volume_id: str) -> VolumeInfo | None:
         """The volume as it is now (its usage measured), or None when it does not exist."""
         directory = self._directory(volume_id)
-        record = _read_json(directory / RECORD_FILE)
+        record = read_json(directory / RECORD_FILE)
         if not record:
             return None
         data = directory / DATA_DIRECTORY
@@ -229,7 +227,7 @@ class LocalVolumes:
         """Rename, describe, retag or grow the volume; a smaller size is refused."""
         directory = self._directory(volume_id)
         with self._locked():
-            record = _read_json(directory / RECORD_FILE)
+            record = read_json(directory / RECORD_FILE)
             if not record:
                 raise LocalCloudError(f"volume {volume_id} does not exist")
             if size < int(record["size"]):
@@ -264,12 +262,7 @@ class LocalVolumes:
         target = self.cloud.snapshot_path(snapshot_id)
         if target.exists():
             return snapshot_id
-        volume = self._usable(volume_id, "snapshotted")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}")
-        with tarfile.open(partial, "w:gz") as archive:
-            archive.add(volume.path, arcname=".")
-        os.replace(partial, target)
+        archive(self._usable(volume_id, "snapshotted").path, target)
         return snapshot_id
 
     def restore_volume(self, volume_id: str, snapshot_id: str) -> None:
@@ -287,8 +280,8 @@ class LocalVolumes:
                 else:
                     entry.unlink()
             try:
-                with tarfile.open(archive_path, "r:gz") as archive:
-                    archive.extractall(data, filter="data")
+                with tarfile.open(archive_path, "r:gz") as snapshot:
+                    snapshot.extractall(data, filter="data")
             except (tarfile.TarError, OSError) as error:
                 raise LocalCloudError(
                     f"snapshot {snapshot_id} cannot be restored: {error}"
@@ -310,7 +303,7 @@ class LocalVolumes:
         """
         record_path = self._record_path(attachment_id)
         with self._locked():
-            current = self._attachment(_read_json(record_path))
+            current = self._attachment(read_json(record_path))
             volume = self._usable(volume_id, "attached", "volume_id")
             others = [a for a in volume.attachments if a.id != attachment_id]
             if others:
@@ -344,7 +337,7 @@ class LocalVolumes:
 
     def attachment(self, attachment_id: str) -> AttachmentInfo | None:
         """The attachment, or None when it is gone or no longer links its volume."""
-        found = self._attachment(_read_json(self._record_path(attachment_id)))
+        found = self._attachment(read_json(self._record_path(attachment_id)))
         if found is None or not _links_to(found.path, self._data(found.volume_id)):
             return None
         return found
@@ -357,7 +350,7 @@ class LocalVolumes:
         """Remove the link (never the data) and the record; None if it was gone."""
         record_path = self._record_path(attachment_id)
         with self._locked():
-            found = self._attachment(_read_json(record_path))
+            found = self._attachment(read_json(record_path))
             if found is not None:
                 _unlink(found.path, self._data(found.volume_id))
             record_path.unlink(missing_ok=True)
@@ -369,7 +362,7 @@ class LocalVolumes:
         return self.volumes_directory / volume_id / DATA_DIRECTORY
 
     def _usable(self, volume_id: str, doing: str, property_name: str | None = None) -> VolumeInfo:
-        volume = self.volume(volume_id) if _is_id(volume_id) else None
+        volume = self.volume(volume_id) if is_id(volume_id) else None
         if volume is None:
             raise LocalCloudError(f"volume {volume_id} does not exist", property_name)
         if volume.status == VOLUME_ERROR:
@@ -408,7 +401,7 @@ class LocalVolumes:
         if not self.attachments_directory.is_dir():
             return
         for path in sorted(self.attachments_directory.glob("*.json")):
-            record = _read_json(path)
+            record = read_json(path)
             if record.get("volume_id") == volume_id:
                 yield record
 
@@ -437,24 +430,9 @@ class LocalVolumes:
             path=Path(record["path"]),
         )
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
         """Hold the volumes lock: attachments and deletes one at a time across processes."""
-        locks = self.root / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / "volumes", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _is_id(text: str) -> bool:
-    try:
-        return str(uuid.UUID(text)) == text
-    except ValueError:
-        return False
+        return locked(self.root / "locks" / "volumes")
 
 
 def _mount_name(volume: VolumeInfo) -> str:
@@ -473,11 +451,3 @@ def _unlink(link: Path, data: Path) -> None:
     """Remove the link if it still points at the volume's data; whatever else is there stays."""
     if _links_to(link, data):
         link.unlink()
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

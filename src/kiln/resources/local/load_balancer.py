@@ -20,15 +20,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from kiln.clients.local import LocalCloud, LocalCloudError
 from kiln.clients.local.load_balancers import (
     MEMBERS,
     MONITORS,
     POOLS,
     HealthMonitorSpec,
-    LoadBalancerError,
     LoadBalancerInfo,
     LoadBalancers,
     MemberSpec,
@@ -36,7 +34,7 @@ from kiln.clients.local.load_balancers import (
 )
 from kiln.errors import Diagnostic, TemplatePath
 from kiln.providers.context import ProviderContext
-from kiln.providers.errors import InvalidInput, NotFound, ResourceFailed
+from kiln.providers.errors import NotFound
 from kiln.providers.protocol import (
     AttributeRequest,
     CreateRequest,
@@ -48,16 +46,14 @@ from kiln.providers.protocol import (
     ResourcePlugin,
     UpdateRequest,
 )
+from kiln.resources.local.calls import call, local_cloud, selected
 from kiln.schema.constraints import AllowedValues, Range
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType, UpdatePolicy
 
-CLIENT = "local"
-#: The diagnostic code of a property the Local cloud refused or the plugin finds invalid.
-REFUSED = "L1001"
+#: The diagnostic code of a property the plugin finds invalid.
 INVALID = "L1002"
 IN_PLACE = UpdatePolicy.IN_PLACE
-T = TypeVar("T")
 _CODES = re.compile(r"^\d{3}(-\d{3}|(,\d{3})*)$")
 _PORT = (Range(1, 65535),)
 
@@ -216,7 +212,7 @@ class LocalLoadBalancer(ResourcePlugin):
 
     async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
         properties = request.properties
-        balancer_id = await _call(
+        balancer_id = await call(
             _balancers(ctx).create_load_balancer,
             request.idempotency_token,
             self.property_value(properties, "name") or request.physical_name,
@@ -230,22 +226,20 @@ class LocalLoadBalancer(ResourcePlugin):
     async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
         balancer = await _balancer(ctx, request.physical_id)
         name = self.property_value(request.new_properties, "name") or balancer.name
-        await _call(_balancers(ctx).rename_load_balancer, balancer.id, name)
+        await call(_balancers(ctx).rename_load_balancer, balancer.id, name)
         return Progress(done=True)
 
     async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
         if request.physical_id is not None:
-            await _call(_balancers(ctx).delete_load_balancer, request.physical_id)
+            await call(_balancers(ctx).delete_load_balancer, request.physical_id)
         return Progress(done=True)
 
     async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return await _call(_balancers(ctx).find_load_balancer, request.idempotency_token)
+        return await call(_balancers(ctx).find_load_balancer, request.idempotency_token)
 
     async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
         """The name; None once the balancer process no longer runs."""
-        if request.physical_id is None:
-            return None
-        balancer = await _call(_balancers(ctx).load_balancer, request.physical_id)
+        balancer = await _found_balancer(ctx, request.physical_id)
         if balancer is None or balancer.status != "ACTIVE":
             return None
         return ReadResult({"name": balancer.name if request.properties.get("name") else None})
@@ -253,13 +247,9 @@ class LocalLoadBalancer(ResourcePlugin):
     async def attributes(
         self, ctx: ProviderContext, request: AttributeRequest
     ) -> Mapping[str, Any]:
-        if request.physical_id is None:
-            return {name: None for name in request.names}
-        balancer = await _call(_balancers(ctx).load_balancer, request.physical_id)
-        if balancer is None:
-            return {name: None for name in request.names}
-        values = _balancer_attributes(balancer)
-        return {name: values.get(name) for name in request.names}
+        balancer = await _found_balancer(ctx, request.physical_id)
+        values = None if balancer is None else _balancer_attributes(balancer)
+        return selected(values, request.names)
 
 
 def _balancer_attributes(balancer: LoadBalancerInfo) -> dict[str, Any]:
@@ -308,7 +298,7 @@ class _RecordPlugin(ResourcePlugin):
             MEMBERS: balancers.create_member,
             MONITORS: balancers.create_health_monitor,
         }
-        record_id = await _call(creates[self.kind], request.idempotency_token, spec)
+        record_id = await call(creates[self.kind], request.idempotency_token, spec)
         return Progress(done=True, physical_id=record_id)
 
     async def update(self, ctx: ProviderContext, request: UpdateRequest) -> Progress:
@@ -317,16 +307,16 @@ class _RecordPlugin(ResourcePlugin):
         changes = self._updatable(request.new_properties)
         if self.kind == POOLS and not changes["name"]:
             changes.pop("name")
-        await _call(_balancers(ctx).update, self.kind, request.physical_id, changes)
+        await call(_balancers(ctx).update, self.kind, request.physical_id, changes)
         return Progress(done=True)
 
     async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
         if request.physical_id is not None:
-            await _call(_balancers(ctx).delete, self.kind, request.physical_id)
+            await call(_balancers(ctx).delete, self.kind, request.physical_id)
         return Progress(done=True)
 
     async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return await _call(_balancers(ctx).find, self.kind, request.idempotency_token)
+        return await call(_balancers(ctx).find, self.kind, request.idempotency_token)
 
     async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
         """The updatable properties as recorded; None once it or its load balancer is gone."""
@@ -343,10 +333,10 @@ class _RecordPlugin(ResourcePlugin):
     ) -> Mapping[str, Any]:
         record = await self._record(ctx, request.physical_id)
         if record is None:
-            return {name: None for name in request.names}
+            return selected(None, request.names)
         values = await asyncio.to_thread(self._attributes, _balancers(ctx), record)
         values["show"] = {**{k: v for k, v in record.items() if k != "created"}, **values}
-        return {name: values.get(name) for name in request.names}
+        return selected(values, request.names)
 
     def _attributes(self, balancers: LoadBalancers, record: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -354,7 +344,7 @@ class _RecordPlugin(ResourcePlugin):
     async def _record(self, ctx: ProviderContext, physical_id: str | None) -> dict[str, Any] | None:
         if physical_id is None:
             return None
-        return await _call(_balancers(ctx).record, self.kind, physical_id)
+        return await call(_balancers(ctx).record, self.kind, physical_id)
 
 
 class LocalPool(_RecordPlugin):
@@ -433,7 +423,7 @@ class LocalHealthMonitor(_RecordPlugin):
         if isinstance(path, str) and not path.startswith("/"):
             problems.append(("url_path", f"url_path {path!r} must begin with /"))
         codes = properties.get("expected_codes")
-        if isinstance(codes, str) and not _CODES.match(codes):
+        if isinstance(codes, str) and not _CODES.fullmatch(codes):
             message = f"expected_codes {codes!r} must be a code, a list (200,202) or a range"
             problems.append(("expected_codes", f"{message} (200-204)"))
         return [Diagnostic(INVALID, text, TemplatePath((name,))) for name, text in problems]
@@ -443,27 +433,17 @@ class LocalHealthMonitor(_RecordPlugin):
 
 
 def _balancers(ctx: ProviderContext) -> LoadBalancers:
-    cloud = ctx.clients.get(CLIENT)
-    if not isinstance(cloud, LocalCloud):
-        raise ResourceFailed("the Local provider is not configured in this Kiln")
-    return cloud.load_balancers
+    return local_cloud(ctx).load_balancers
 
 
-async def _call(function: Callable[..., T], *arguments: Any) -> T:
-    """Run a blocking Local cloud call off the event loop, its refusals as resource errors."""
-    try:
-        return await asyncio.to_thread(function, *arguments)
-    except (LoadBalancerError, LocalCloudError) as error:
-        if error.property_name is not None:
-            path = TemplatePath((error.property_name,))
-            raise InvalidInput([Diagnostic(REFUSED, str(error), path)]) from None
-        raise ResourceFailed(str(error)) from None
+async def _found_balancer(ctx: ProviderContext, physical_id: str | None) -> LoadBalancerInfo | None:
+    if physical_id is None:
+        return None
+    return await call(_balancers(ctx).load_balancer, physical_id)
 
 
 async def _balancer(ctx: ProviderContext, physical_id: str | None) -> LoadBalancerInfo:
-    balancer = None
-    if physical_id is not None:
-        balancer = await _call(_balancers(ctx).load_balancer, physical_id)
+    balancer = await _found_balancer(ctx, physical_id)
     if balancer is None:
         raise NotFound("the load balancer does not exist any more")
     return balancer

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from kiln.clients.local import (
     ACTIVE,
@@ -36,28 +36,20 @@ from kiln.clients.local import (
     SUSPENDED,
     AgentSpec,
     LocalCloud,
-    LocalCloudError,
     ServerInfo,
     ServerSpec,
 )
-from kiln.errors import Diagnostic, TemplatePath
 from kiln.providers.context import ProviderContext
-from kiln.providers.errors import InvalidInput, NotFound, ResourceFailed
+from kiln.providers.errors import NotFound, ResourceFailed
 from kiln.providers.nested import STACKS_CLIENT
 from kiln.providers.protocol import (
     ActionRequest,
     AttributeRequest,
     CheckRequest,
     CreateRequest,
-    DeleteRequest,
-    FindRequest,
     Progress,
     ReadRequest,
     ReadResult,
-    ResourcePlugin,
-    RestoreRequest,
-    SnapshotDeleteRequest,
-    SnapshotRequest,
     UpdateRequest,
 )
 from kiln.providers.software_config import (
@@ -65,19 +57,21 @@ from kiln.providers.software_config import (
     parse_server_credential,
     server_credential,
 )
+from kiln.resources.local.calls import (
+    CloudCalls,
+    LocalCloudPlugin,
+    call,
+    local_cloud,
+    selected,
+)
 from kiln.schema.constraints import AllowedValues
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType, UpdatePolicy
 
-#: The client name under ``ProviderContext.clients``.
-CLIENT = "local"
 #: Seconds between two looks at a booting server.
 BOOT_POLL = 0.2
 #: ``user_data_format`` values, and the one ``software_config_transport`` (Heat's names).
 RAW, SOFTWARE_CONFIG, POLL_SERVER_HEAT = "RAW", "SOFTWARE_CONFIG", "POLL_SERVER_HEAT"
-#: The diagnostic code of a property the Local cloud refused.
-REFUSED = "L1001"
-T = TypeVar("T")
 
 SCHEMA = ResourceSchema(
     "Local::Server",
@@ -146,15 +140,26 @@ SCHEMA = ResourceSchema(
 )
 
 
-class LocalServer(ResourcePlugin):
+class LocalServer(LocalCloudPlugin):
     type_name = "Local::Server"
     schema = SCHEMA
+    noun = "server"
     replace_delete_first = True
     secret_data_keys = frozenset({SERVER_SECRET_KEY})
 
+    def cloud_calls(self, ctx: ProviderContext) -> CloudCalls:
+        cloud = local_cloud(ctx)
+        return CloudCalls(
+            delete=cloud.delete_server,
+            find=cloud.find_server,
+            snapshot=cloud.snapshot_server,
+            restore=cloud.restore_server,
+            delete_snapshot=cloud.delete_snapshot,
+        )
+
     async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
         properties = request.properties
-        cloud = _cloud(ctx)
+        cloud = local_cloud(ctx)
         data: dict[str, Any] = {}
         agent = None
         if self.property_value(properties, "user_data_format") == SOFTWARE_CONFIG:
@@ -173,7 +178,7 @@ class LocalServer(ResourcePlugin):
             address=self.property_value(properties, "address") or None,
             agent=agent,
         )
-        server_id = await _call(cloud.create_server, request.idempotency_token, spec)
+        server_id = await call(cloud.create_server, request.idempotency_token, spec)
         ctx.logger.info("started server %s", server_id)
         return Progress(done=False, physical_id=server_id, provider_data=data, poll_after=BOOT_POLL)
 
@@ -194,17 +199,8 @@ class LocalServer(ResourcePlugin):
             await _server(ctx, request.physical_id)
         )
         metadata = self.property_value(request.new_properties, "metadata") or {}
-        await _call(_cloud(ctx).update_server, request.physical_id, name, metadata)
+        await call(local_cloud(ctx).update_server, request.physical_id, name, metadata)
         return Progress(done=True)
-
-    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
-        if request.physical_id is not None:
-            existed = await _call(_cloud(ctx).delete_server, request.physical_id)
-            ctx.logger.info("deleted server %s (existed: %s)", request.physical_id, existed)
-        return Progress(done=True)
-
-    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return await _call(_cloud(ctx).find_server, request.idempotency_token)
 
     async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
         """The server's name and metadata; None once its processes no longer run."""
@@ -223,8 +219,8 @@ class LocalServer(ResourcePlugin):
     ) -> Mapping[str, Any]:
         server = await _server(ctx, request.physical_id)
         if server is None:
-            return {name: None for name in request.names}
-        cloud = _cloud(ctx)
+            return selected(None, request.names)
+        cloud = local_cloud(ctx)
         values: dict[str, Any] = {
             "name": server.name,
             "first_address": server.address,
@@ -237,33 +233,19 @@ class LocalServer(ResourcePlugin):
             values["console_log"] = await asyncio.to_thread(cloud.console_log, server.id)
         if "show" in request.names:
             values["show"] = _show(server)
-        return {name: values.get(name) for name in request.names}
+        return selected(values, request.names)
 
     async def suspend(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
         if request.physical_id is None:
             raise NotFound("the server was never created")
-        await _call(_cloud(ctx).suspend_server, request.physical_id)
+        await call(local_cloud(ctx).suspend_server, request.physical_id)
         return Progress(done=True)
 
     async def resume(self, ctx: ProviderContext, request: ActionRequest) -> Progress:
         if request.physical_id is None:
             raise NotFound("the server was never created")
-        await _call(_cloud(ctx).resume_server, request.physical_id)
+        await call(local_cloud(ctx).resume_server, request.physical_id)
         return Progress(done=True)
-
-    async def snapshot(self, ctx: ProviderContext, request: SnapshotRequest) -> Progress:
-        cloud = _cloud(ctx)
-        snapshot_id = await _call(
-            cloud.snapshot_server, request.physical_id, request.idempotency_token
-        )
-        return Progress(done=True, physical_id=snapshot_id)
-
-    async def restore(self, ctx: ProviderContext, request: RestoreRequest) -> Progress:
-        await _call(_cloud(ctx).restore_server, request.physical_id, request.snapshot_id)
-        return Progress(done=True)
-
-    async def delete_snapshot(self, ctx: ProviderContext, request: SnapshotDeleteRequest) -> None:
-        await _call(_cloud(ctx).delete_snapshot, request.snapshot_id)
 
 
 def _agent(ctx: ProviderContext, resource_name: str, server_id: str, secret: str) -> AgentSpec:
@@ -286,7 +268,7 @@ def _agent(ctx: ProviderContext, resource_name: str, server_id: str, secret: str
 
 async def _agent_secret(cloud: LocalCloud, server_id: str) -> str | None:
     """The secret in the credential the server's agent was started with, if it has one."""
-    credential = await _call(cloud.agent_credential, server_id)
+    credential = await call(cloud.agent_credential, server_id)
     parsed = parse_server_credential(credential) if credential else None
     return parsed[2] if parsed else None
 
@@ -296,34 +278,16 @@ async def _with_agent_secret(
 ) -> dict[str, Any] | None:
     """The provider data with the agent's secret as the server holds it: a create that
     was interrupted, then found the server again, did not record it."""
-    secret = await _agent_secret(_cloud(ctx), server.id)
+    secret = await _agent_secret(local_cloud(ctx), server.id)
     if secret is None or request.provider_data.get(SERVER_SECRET_KEY) == secret:
         return None
     return {**request.provider_data, SERVER_SECRET_KEY: secret}
 
 
-def _cloud(ctx: ProviderContext) -> LocalCloud:
-    cloud = ctx.clients.get(CLIENT)
-    if not isinstance(cloud, LocalCloud):
-        raise ResourceFailed("the Local provider is not configured in this Kiln")
-    return cloud
-
-
-async def _call(function: Callable[..., T], *arguments: Any) -> T:
-    """Run a blocking Local cloud call off the event loop, its refusals as resource errors."""
-    try:
-        return await asyncio.to_thread(function, *arguments)
-    except LocalCloudError as error:
-        if error.property_name is not None:
-            path = TemplatePath((error.property_name,))
-            raise InvalidInput([Diagnostic(REFUSED, str(error), path)]) from None
-        raise ResourceFailed(str(error)) from None
-
-
 async def _server(ctx: ProviderContext, physical_id: str | None) -> ServerInfo | None:
     if physical_id is None:
         return None
-    return await _call(_cloud(ctx).server, physical_id)
+    return await call(local_cloud(ctx).server, physical_id)
 
 
 def _recorded_name(server: ServerInfo | None) -> str:

@@ -16,11 +16,9 @@ files, which a stack restore puts back.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-from kiln.clients.local import LocalCloud, LocalCloudError
 from kiln.clients.local.volumes import (
     VOLUME_ERROR,
     AttachmentInfo,
@@ -31,7 +29,7 @@ from kiln.clients.local.volumes import (
 )
 from kiln.errors import Diagnostic, TemplatePath
 from kiln.providers.context import ProviderContext
-from kiln.providers.errors import InvalidInput, NotFound, ResourceFailed
+from kiln.providers.errors import NotFound, ResourceFailed
 from kiln.providers.protocol import (
     AttributeRequest,
     CreateRequest,
@@ -41,20 +39,19 @@ from kiln.providers.protocol import (
     ReadRequest,
     ReadResult,
     ResourcePlugin,
-    RestoreRequest,
-    SnapshotDeleteRequest,
-    SnapshotRequest,
     UpdateRequest,
+)
+from kiln.resources.local.calls import (
+    REFUSED,
+    CloudCalls,
+    LocalCloudPlugin,
+    call,
+    local_cloud,
+    selected,
 )
 from kiln.schema.constraints import Range
 from kiln.schema.resource_schema import AttributeSchema, PropertySchema, ResourceSchema
 from kiln.schema.types import PropertyType, UpdatePolicy
-
-#: The client name under ``ProviderContext.clients``.
-CLIENT = "local"
-#: The diagnostic code of a property the Local cloud refused.
-REFUSED = "L1001"
-T = TypeVar("T")
 
 _IN_PLACE = UpdatePolicy.IN_PLACE
 
@@ -136,9 +133,20 @@ ATTACHMENT_SCHEMA = ResourceSchema(
 )
 
 
-class LocalVolume(ResourcePlugin):
+class LocalVolume(LocalCloudPlugin):
     type_name = "Local::Volume"
     schema = VOLUME_SCHEMA
+    noun = "volume"
+
+    def cloud_calls(self, ctx: ProviderContext) -> CloudCalls:
+        volumes = _volumes(ctx)
+        return CloudCalls(
+            delete=volumes.delete_volume,
+            find=volumes.find_volume,
+            snapshot=volumes.snapshot_volume,
+            restore=volumes.restore_volume,
+            delete_snapshot=volumes.delete_snapshot,
+        )
 
     async def create(self, ctx: ProviderContext, request: CreateRequest) -> Progress:
         properties = request.properties
@@ -148,7 +156,7 @@ class LocalVolume(ResourcePlugin):
             description=self.property_value(properties, "description") or "",
             metadata=self.property_value(properties, "metadata") or {},
         )
-        volume_id = await _call(_volumes(ctx).create_volume, request.idempotency_token, spec)
+        volume_id = await call(_volumes(ctx).create_volume, request.idempotency_token, spec)
         ctx.logger.info("created volume %s", volume_id)
         return Progress(done=True, physical_id=volume_id)
 
@@ -157,7 +165,7 @@ class LocalVolume(ResourcePlugin):
         if volume is None:
             raise NotFound("the volume does not exist any more")
         new = request.new_properties
-        await _call(
+        await call(
             _volumes(ctx).update_volume,
             volume.id,
             self.property_value(new, "name") or volume.name,
@@ -166,15 +174,6 @@ class LocalVolume(ResourcePlugin):
             int(self.property_value(new, "size")),
         )
         return Progress(done=True)
-
-    async def delete(self, ctx: ProviderContext, request: DeleteRequest) -> Progress:
-        if request.physical_id is not None:
-            existed = await _call(_volumes(ctx).delete_volume, request.physical_id)
-            ctx.logger.info("deleted volume %s (existed: %s)", request.physical_id, existed)
-        return Progress(done=True)
-
-    async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return await _call(_volumes(ctx).find_volume, request.idempotency_token)
 
     async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
         """The volume's properties; a volume over its size fails (a stack check reports it)."""
@@ -199,7 +198,7 @@ class LocalVolume(ResourcePlugin):
     ) -> Mapping[str, Any]:
         volume = await _volume(ctx, request.physical_id)
         if volume is None:
-            return {name: None for name in request.names}
+            return selected(None, request.names)
         attachments = [attachment.show() for attachment in volume.attachments]
         values: dict[str, Any] = {
             "size": volume.size,
@@ -220,21 +219,7 @@ class LocalVolume(ResourcePlugin):
             "description": volume.description,
             "status_reason": volume.reason,
         }
-        return {name: values.get(name) for name in request.names}
-
-    async def snapshot(self, ctx: ProviderContext, request: SnapshotRequest) -> Progress:
-        volumes = _volumes(ctx)
-        snapshot_id = await _call(
-            volumes.snapshot_volume, request.physical_id, request.idempotency_token
-        )
-        return Progress(done=True, physical_id=snapshot_id)
-
-    async def restore(self, ctx: ProviderContext, request: RestoreRequest) -> Progress:
-        await _call(_volumes(ctx).restore_volume, request.physical_id, request.snapshot_id)
-        return Progress(done=True)
-
-    async def delete_snapshot(self, ctx: ProviderContext, request: SnapshotDeleteRequest) -> None:
-        await _call(_volumes(ctx).delete_snapshot, request.snapshot_id)
+        return selected(values, request.names)
 
 
 class LocalVolumeAttachment(ResourcePlugin):
@@ -244,8 +229,10 @@ class LocalVolumeAttachment(ResourcePlugin):
     replace_delete_first = True
 
     def validate(self, properties: Mapping[str, Any]) -> list[Diagnostic]:
+        """A mountpoint must stay inside the server; an empty one means the default
+        place, as an attach takes it (Heat too treats an empty mountpoint as none)."""
         mountpoint = properties.get("mountpoint")
-        if not isinstance(mountpoint, str):
+        if not isinstance(mountpoint, str) or not mountpoint:
             return []
         problem = check_mountpoint(mountpoint)
         if problem is None:
@@ -269,7 +256,7 @@ class LocalVolumeAttachment(ResourcePlugin):
     async def _attach(
         self, ctx: ProviderContext, attachment_id: str, properties: Mapping[str, Any]
     ) -> AttachmentInfo:
-        return await _call(
+        return await call(
             _volumes(ctx).attach,
             attachment_id,
             self.property_value(properties, "volume_id"),
@@ -281,16 +268,16 @@ class LocalVolumeAttachment(ResourcePlugin):
         if request.physical_id is None:
             return Progress(done=True)
         volumes = _volumes(ctx)
-        detached = await _call(volumes.detach, request.physical_id)
+        detached = await call(volumes.detach, request.physical_id)
         if detached is not None:
             ctx.logger.info("detached volume %s from %s", detached.volume_id, detached.path)
-            volume = await _call(volumes.volume, detached.volume_id)
+            volume = await call(volumes.volume, detached.volume_id)
             if volume is not None and volume.status == VOLUME_ERROR:
                 ctx.logger.warning("%s", volume.reason)
         return Progress(done=True)
 
     async def find(self, ctx: ProviderContext, request: FindRequest) -> str | None:
-        return await _call(_volumes(ctx).find_attachment, request.idempotency_token)
+        return await call(_volumes(ctx).find_attachment, request.idempotency_token)
 
     async def read(self, ctx: ProviderContext, request: ReadRequest) -> ReadResult | None:
         """The attachment as it is; None once its link or its server is gone."""
@@ -312,40 +299,26 @@ class LocalVolumeAttachment(ResourcePlugin):
     ) -> Mapping[str, Any]:
         attachment = await _attachment(ctx, request.physical_id)
         if attachment is None:
-            return {name: None for name in request.names}
+            return selected(None, request.names)
         values = {"path": str(attachment.path), "show": attachment.show()}
-        return {name: values.get(name) for name in request.names}
+        return selected(values, request.names)
 
 
 def _volumes(ctx: ProviderContext) -> LocalVolumes:
-    cloud = ctx.clients.get(CLIENT)
-    if not isinstance(cloud, LocalCloud):
-        raise ResourceFailed("the Local provider is not configured in this Kiln")
-    return LocalVolumes(cloud)
-
-
-async def _call(function: Callable[..., T], *arguments: Any) -> T:
-    """Run a blocking Local cloud call off the event loop, its refusals as resource errors."""
-    try:
-        return await asyncio.to_thread(function, *arguments)
-    except LocalCloudError as error:
-        if error.property_name is not None:
-            path = TemplatePath((error.property_name,))
-            raise InvalidInput([Diagnostic(REFUSED, str(error), path)]) from None
-        raise ResourceFailed(str(error)) from None
+    return LocalVolumes(local_cloud(ctx))
 
 
 async def _volume(ctx: ProviderContext, physical_id: str | None) -> VolumeInfo | None:
     if physical_id is None:
         return None
-    return await _call(_volumes(ctx).volume, physical_id)
+    return await call(_volumes(ctx).volume, physical_id)
 
 
 async def _attachment(ctx: ProviderContext, physical_id: str | None) -> AttachmentInfo | None:
     if physical_id is None:
         return None
     volumes = _volumes(ctx)
-    attachment = await _call(volumes.attachment, physical_id)
-    if attachment is None or not await _call(volumes.server_exists, attachment.server_id):
+    attachment = await call(volumes.attachment, physical_id)
+    if attachment is None or not await call(volumes.server_exists, attachment.server_id):
         return None
     return attachment
