@@ -7,6 +7,7 @@ import http.client
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -58,8 +59,9 @@ def balanced(cloud: LocalCloud) -> Iterator[LocalCloud]:
 class Backend:
     """``python3 -m http.server`` on 127.0.0.1, serving ``name`` and a large file."""
 
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, protocol: str = "HTTP/1.0") -> None:
         self.name = name
+        self.protocol = protocol
         self.directory = root / name
         self.directory.mkdir(parents=True)
         (self.directory / "index.html").write_text(name)
@@ -71,8 +73,9 @@ class Backend:
         self.start()
 
     def start(self) -> None:
+        arguments = ["--protocol", self.protocol, "--bind", "127.0.0.1", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.port)],
+            [sys.executable, "-m", "http.server", *arguments],
             cwd=self.directory,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -371,6 +374,34 @@ def test_members_change_without_a_restart_or_a_broken_download(
             body += chunk
     assert body == serving[0].encode() * DOWNLOAD_BYTES
     assert attributes(balanced, LocalLoadBalancer, setup.balancer, "pid")["pid"] == setup.pid
+
+
+def test_kept_alive_answers_are_not_held_back_by_delayed_acknowledgements(
+    balanced: LocalCloud, tmp_path: Path
+) -> None:
+    # HTTP/1.1 http.server writes the headers and the body in two sends, under Nagle's
+    # algorithm: the body leaves only once the balancer has acknowledged the headers.
+    backend = Backend(tmp_path / "kept", "delta", protocol="HTTP/1.1")
+    try:
+        setup = Setup(balanced, [backend])
+        durations = []
+        with socket.create_connection((setup.address, 8080), timeout=10) as connection:
+            for _ in range(10):
+                started = time.perf_counter()
+                connection.sendall(b"GET /index.html HTTP/1.1\r\nHost: lb\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b"\r\n\r\ndelta"):
+                    chunk = connection.recv(65536)
+                    assert chunk, answer
+                    # The client acknowledges at once, so any wait is the balancer's.
+                    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+                    answer += chunk
+                durations.append(time.perf_counter() - started)
+                assert answer.startswith(b"HTTP/1.1 200")
+    finally:
+        backend.stop()
+    # Held back, each answer waits out the delayed-ACK timer (40 ms on Linux).
+    assert statistics.median(durations) < 0.02, durations
 
 
 def test_delete_leaves_no_process_and_no_listening_socket(
