@@ -193,3 +193,42 @@ def test_a_rolling_update_with_a_failing_member_stops_and_rolls_back(harness: Ha
     # The rollback put every member back as it was.
     assert {r.properties.get("value") for r in harness.live(child).values()} == {"one"}
     assert harness.live(stack)["group"].physical_id == child_id
+
+
+REGROWN_PARENT = """
+heat_template_version: 2018-08-31
+parameters:
+  count: {type: number, default: 3}
+resources:
+  web:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: count}
+      resource_def: {type: member.yaml}
+"""
+REGROWN_MEMBER = """
+heat_template_version: 2018-08-31
+resources:
+  v: {type: OS::Heat::Value, properties: {value: x}}
+"""
+
+
+def test_a_group_grows_back_after_shrinking_with_new_member_stacks(harness: Harness) -> None:
+    """A member removed and later added again under the same name is a new incarnation:
+    its nested stack gets a new id instead of finding the deleted one."""
+    files = {"member.yaml": REGROWN_MEMBER}
+    stack = harness.run(
+        harness.service.create("regrown", StackDefinition(REGROWN_PARENT, files=files))
+    )
+    assert stack.state == "CREATE_COMPLETE", stack.status_reason
+    members: list[dict[str, str | None]] = []
+    for count in (1, 3):
+        definition = StackDefinition(REGROWN_PARENT, files=files, parameters={"count": count})
+        stack = harness.run(harness.service.update(stack.id, definition))
+        assert stack.state == "UPDATE_COMPLETE", (count, stack.status_reason)
+        group = harness.live(stack)["web"].physical_id or ""
+        members.append({r.name: r.physical_id for r in harness.service.resources.by_stack(group)})
+    assert sorted(members[1]) == ["0", "1", "2"]
+    assert members[1]["0"] == members[0]["0"]
+    assert members[1]["2"] is not None
+    assert all(harness.service.stacks.get(members[1][n] or "") is not None for n in ("1", "2"))

@@ -20,7 +20,7 @@ from kiln.engine.scope import recorded_scope
 from kiln.errors import EvaluationError
 from kiln.persistence.events import EventDraft
 from kiln.plan.planner import is_nested_stack
-from kiln.plan.state import Action, Intent, ResourceRecord, Status, idempotency_token, new_id
+from kiln.plan.state import Action, Intent, ResourceRecord, Status, incarnation_token, new_id
 from kiln.plan.steps import Operation, Step
 from kiln.providers.context import ProviderContext
 from kiln.providers.errors import NotFound, ProviderError, ResourceFailed
@@ -508,9 +508,10 @@ def _incarnation(
             and (old is None or record.replaces == old.id)
         ):
             return record, old
-    token = idempotency_token(context.stack.id, name, generation)
+    record_id = new_id()
+    token = incarnation_token(context.stack.id, name, record_id)
     record = ResourceRecord(
-        id=new_id(),
+        id=record_id,
         stack_id=context.stack.id,
         name=name,
         type=type_name,

@@ -65,6 +65,17 @@ def idempotency_token(stack_id: str, resource_name: str, generation: int) -> str
     return str(uuid.uuid5(uuid.UUID(stack_id), f"{resource_name}/{generation}"))
 
 
+def incarnation_token(stack_id: str, resource_name: str, record_id: str) -> str:
+    """The token of the incarnation a create starts, unique to its record.
+
+    Every attempt at one incarnation works on the same saved record and so
+    reuses its token; but a resource deleted and later created again under
+    the same name is a new incarnation and must not find what the old one
+    left (a retained server, the old nested stack's id).
+    """
+    return str(uuid.uuid5(uuid.UUID(stack_id), f"{resource_name}/{record_id}"))
+
+
 @dataclass(frozen=True)
 class ResourceRecord:
     """One physical incarnation of a logical resource.
