@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from lifecycle_support import Harness
 from sqlalchemy import event
 
@@ -46,6 +47,11 @@ def _in_own_thread(engine: Engine, stack_id: str) -> StackRecord | None:
 def test_an_operation_recorded_while_the_engine_gives_the_lease_back_runs_at_once(
     harness: Harness,
 ) -> None:
+    if not harness.url.startswith("sqlite"):
+        # The moment is found by SQLite's BEGIN IMMEDIATE, which opens exactly the
+        # write that gives the lease back; the other databases announce no such
+        # statement, and the hand-off code is the same on all of them.
+        pytest.skip("this interleaving is produced on SQLite only")
     first_database = Database.open(harness.url)
     first = Engine(first_database, harness.plugins, harness.secrets)
     stack = harness.service.create("handoff", StackDefinition(TEMPLATE.format(value="one")))
