@@ -176,12 +176,23 @@ def _find_request(token: str) -> FindRequest:
     return FindRequest(name="server", idempotency_token=token, physical_name="x", properties={})
 
 
+def stopped(cloud: LocalCloud, server_id: str) -> bool:
+    """Killed, as the process table and the cloud both see it: a process that is
+    exiting leaves /proc's environ before its state stops saying it runs."""
+    server = cloud.server(server_id)
+    return (
+        marked_processes(server_id) == []
+        and cloud.processes(server_id) == []
+        and (server is None or server.status != "ACTIVE")
+    )
+
+
 def test_a_killed_server_reads_as_gone_and_reports_shutoff(cloud: LocalCloud) -> None:
     driver = Driver(cloud)
     server_id = driver.create({"command": "sleep 60"})
     pid = driver.attributes(server_id, "pid")["pid"]
     os.killpg(pid, signal.SIGKILL)
-    wait_until(lambda: marked_processes(server_id) == [])
+    wait_until(lambda: stopped(cloud, server_id))
 
     assert driver.read(server_id, {"command": "sleep 60"}) is None
     assert driver.attributes(server_id, "status", "pid") == {"status": "SHUTOFF", "pid": None}
@@ -347,7 +358,7 @@ def test_a_server_that_is_off_cannot_be_suspended(cloud: LocalCloud) -> None:
     driver = Driver(cloud)
     server_id = driver.create({"command": "sleep 60"})
     os.killpg(driver.attributes(server_id, "pid")["pid"], signal.SIGKILL)
-    wait_until(lambda: marked_processes(server_id) == [])
+    wait_until(lambda: stopped(cloud, server_id))
     request = ActionRequest(name="server", physical_id=server_id, properties={})
     with pytest.raises(ResourceFailed) as failure:
         asyncio.run(LocalServer().suspend(context(cloud), request))
