@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from harness import Bench, write_report
+from harness import Bench, free_port, wait_until_serving, write_report
 from kiln.config import TemplateLimits
 from kiln.persistence.secrets import SecretBox
 from kiln.service.stacks import StackDefinition
@@ -47,12 +46,6 @@ def _many(count: int) -> str:
     lines = ["heat_template_version: 2018-08-31", "resources:"]
     lines += [f"  r{index}: {{type: OS::Heat::None}}" for index in range(count)]
     return "\n".join(lines) + "\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _timed(client: httpx.Client, path: str, rounds: int) -> dict[str, float]:
@@ -113,7 +106,7 @@ def main() -> None:
 
 
 def _measure(directory: Path, key: str, big_id: str, options: Any) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "KILN_HOME": str(directory),
@@ -143,7 +136,7 @@ def _measure(directory: Path, key: str, big_id: str, options: Any) -> dict[str, 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base)
+        wait_until_serving(base)
         with httpx.Client(base_url=f"{base}/v1/default", timeout=60) as client:
             listing = _timed(client, "/stacks", options.rounds)
             count = len(client.get("/stacks").json()["stacks"])
@@ -164,18 +157,6 @@ def _measure(directory: Path, key: str, big_id: str, options: Any) -> dict[str, 
         "create_100_resources_seconds": create,
         "stack_show_rps_16_clients": rps,
     }
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/", timeout=1).status_code == 300:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "kiln serve did not start"
-        time.sleep(0.1)
 
 
 def _id_of(client: httpx.Client, name: str) -> str:

@@ -6,10 +6,13 @@ import asyncio
 import json
 import platform
 import resource
+import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from kiln.config import TemplateLimits
 from kiln.engine.operation import Engine
@@ -54,3 +57,23 @@ def write_report(path: Path, figures: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"peak RSS {peak:.0f} MiB; written to {path}")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a `kiln serve` of the benchmark's own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_serving(base: str) -> None:
+    """Until `kiln serve` at ``base`` answers its version document (Heat's 300)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/", timeout=1).status_code == 300:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "kiln serve did not start"
+        time.sleep(0.1)

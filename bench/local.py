@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from harness import write_report
+from harness import free_port, wait_until_serving, write_report
 from kiln.clients.local import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,12 +131,6 @@ async def main():
     print(json.dumps({"samples": samples, "failed": len(failures)}))
 asyncio.run(main())
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _figures(samples: list[float]) -> dict[str, float]:
@@ -323,7 +317,7 @@ def main() -> None:
 
 def _run(home: Path, options: Any) -> dict[str, Any]:
     network = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "KILN_HOME": str(home),
@@ -343,7 +337,7 @@ def _run(home: Path, options: Any) -> dict[str, Any]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base)
+        wait_until_serving(base)
         with httpx.Client(base_url=f"{base}/v1/default", timeout=60) as client:
             cluster = Cluster(client)
             try:
@@ -401,18 +395,6 @@ def _exercise(cluster: Cluster, options: Any) -> dict[str, Any]:
             "met": added < TARGET_PERCENT,
         },
     }
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/", timeout=1).status_code == 300:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "kiln serve did not start"
-        time.sleep(0.1)
 
 
 def _clean_up(root: Path, network: str) -> None:
